@@ -1,0 +1,324 @@
+"""The Telegram adapter: the only module that knows python-telegram-bot.
+
+Updates become `Inbound`s for the router; `Reply`s become messages with inline keyboards. Every
+callback query is answered, the pressed message loses its buttons and shows the choice, user
+values are HTML-escaped by messages/ and long texts are split under Telegram's 4096 limit."""
+
+from __future__ import annotations
+
+import html
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import timedelta
+
+from telegram import (
+    BotCommand,
+    BotCommandScopeAllPrivateChats,
+    BotCommandScopeChat,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Message,
+    Update,
+)
+from telegram.constants import MessageLimit, ParseMode
+from telegram.error import BadRequest, Forbidden, TelegramError
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    ApplicationBuilder,
+    CallbackQueryHandler,
+    ContextTypes,
+    MessageHandler,
+    filters,
+)
+
+from bot.chat import Attachment, ChannelName, Inbound, MenuCommand, Reply
+from messages import Texts
+
+log = logging.getLogger(__name__)
+
+TEXT_LIMIT = int(MessageLimit.MAX_TEXT_LENGTH)  # 4096
+CAPTION_LIMIT = int(MessageLimit.CAPTION_LENGTH)  # 1024
+
+Handle = Callable[[Inbound], Awaitable[list[Reply]]]
+Unreachable = Callable[[str, str, str], Awaitable[None]]  # channel, chat_id, reason
+
+
+@dataclass(frozen=True)
+class TelegramConfig:
+    token: str
+    api_url: str
+    file_url: str
+    poll_timeout: float = 10.0
+
+
+def split_text(text: str, limit: int = TEXT_LIMIT) -> list[str]:
+    """Split a message into parts of at most `limit` characters, at paragraph or line breaks.
+    Tags in our templates never span lines, so a part never cuts a tag in two; a single line
+    longer than the limit is sent as escaped plain text in slices."""
+    if len(text) <= limit:
+        return [text]
+    parts: list[str] = []
+    current = ""
+    for line in text.split("\n"):
+        if len(line) > limit:
+            if current:
+                parts.append(current)
+                current = ""
+            plain = html.escape(html.unescape(_strip_tags(line)), quote=False)
+            parts.extend(_slices(plain, limit))
+            continue
+        candidate = f"{current}\n{line}" if current else line
+        if len(candidate) > limit:
+            parts.append(current)
+            current = line
+        else:
+            current = candidate
+    if current:
+        parts.append(current)
+    return [p for p in parts if p.strip()]
+
+
+def _strip_tags(text: str) -> str:
+    import re
+
+    return re.sub(r"<[^>]+>", "", text)
+
+
+def _slices(escaped: str, limit: int) -> list[str]:
+    """Cut escaped text in slices without splitting an &entity;."""
+    out: list[str] = []
+    while escaped:
+        cut = min(limit, len(escaped))
+        amp = escaped.rfind("&", max(0, cut - 8), cut)
+        if amp != -1 and ";" not in escaped[amp:cut]:
+            cut = amp
+        out.append(escaped[:cut])
+        escaped = escaped[cut:]
+    return out
+
+
+def to_inbound(update: Update, bot_username: str) -> Inbound | None:
+    """Translate a Telegram update into the channel-neutral Inbound (None: nothing for us)."""
+    if update.callback_query is not None:
+        query = update.callback_query
+        message = query.message
+        chat_id = message.chat.id if message is not None else query.from_user.id
+        return Inbound(
+            channel=ChannelName.TELEGRAM,
+            update_id=update.update_id,
+            user_id=str(query.from_user.id),
+            chat_id=str(chat_id),
+            display_name=query.from_user.full_name,
+            choice=query.data,
+            message_id=message.message_id if message is not None else None,
+        )
+    message = update.message
+    if message is None or message.from_user is None or message.chat.type != "private":
+        return None
+    command: str | None = None
+    args = ""
+    text = message.text
+    if text and text.startswith("/"):
+        head, _, args = text.partition(" ")
+        name, _, target = head[1:].partition("@")
+        if not target or target.lower() == bot_username.lower():
+            command = name.lower()
+            args = args.strip()
+    return Inbound(
+        channel=ChannelName.TELEGRAM,
+        update_id=update.update_id,
+        user_id=str(message.from_user.id),
+        chat_id=str(message.chat.id),
+        display_name=message.from_user.full_name,
+        text=text if command is None else None,
+        command=command,
+        args=args,
+        attachment=_attachment(message),
+        message_id=message.message_id,
+    )
+
+
+def _attachment(message: Message) -> Attachment | None:
+    if message.photo:
+        biggest = message.photo[-1]
+        return Attachment("photo", biggest.file_id, None, "image/jpeg", biggest.file_size)
+    if message.document is not None:
+        doc = message.document
+        return Attachment("document", doc.file_id, doc.file_name, doc.mime_type, doc.file_size)
+    if message.sticker is not None:
+        return Attachment("sticker", message.sticker.file_id)
+    if message.text is None:
+        return Attachment("other")
+    return None
+
+
+def keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
+    if not reply.choices:
+        return None
+    return InlineKeyboardMarkup(
+        [
+            [InlineKeyboardButton(c.label, callback_data=c.value) for c in row]
+            for row in reply.choices
+        ]
+    )
+
+
+class TelegramChannel:
+    def __init__(
+        self,
+        config: TelegramConfig,
+        handle: Handle,
+        texts: Texts,
+        on_unreachable: Unreachable,
+        default_menu: tuple[MenuCommand, ...] = (),
+    ) -> None:
+        self.config = config
+        self._handle = handle
+        self._texts = texts
+        self._on_unreachable = on_unreachable
+        self._default_menu = default_menu
+        self.application: Application = (  # type: ignore[type-arg]
+            ApplicationBuilder()
+            .token(config.token)
+            .base_url(config.api_url)
+            .base_file_url(config.file_url)
+            .rate_limiter(AIORateLimiter(max_retries=3))
+            .get_updates_read_timeout(config.poll_timeout + 10)
+            .build()
+        )
+        self.application.add_handler(CallbackQueryHandler(self._on_update))
+        self.application.add_handler(MessageHandler(filters.ALL, self._on_update))
+        self.application.add_error_handler(self._on_error)
+        self.username = ""
+
+    # lifecycle
+    async def start(self) -> None:
+        app = self.application
+        await app.initialize()
+        self.username = app.bot.username
+        if self._default_menu:
+            await app.bot.set_my_commands(
+                [BotCommand(m.command, m.description) for m in self._default_menu],
+                scope=BotCommandScopeAllPrivateChats(),
+            )
+        await app.start()
+        assert app.updater is not None
+        await app.updater.start_polling(
+            poll_interval=0.0, timeout=timedelta(seconds=self.config.poll_timeout)
+        )
+        log.info("telegram: polling as @%s", self.username)
+
+    async def stop(self) -> None:
+        app = self.application
+        if app.updater is not None and app.updater.running:
+            await app.updater.stop()
+        if app.running:
+            await app.stop()
+        await app.shutdown()
+
+    # inbound
+    async def _on_update(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        inbound = to_inbound(update, self.username)
+        query = update.callback_query
+        try:
+            if inbound is None:
+                return
+            if query is not None and query.message is not None:
+                await self._mark_pressed(update)
+            replies = await self._handle(inbound)
+            for reply in replies:
+                await self.send(inbound.chat_id, reply)
+        finally:
+            if query is not None:
+                try:
+                    await query.answer()
+                except BadRequest as exc:  # too old or answered already: nothing to do
+                    log.info("callback answer refused: %s", exc.message)
+
+    async def _mark_pressed(self, update: Update) -> None:
+        """Take the buttons off the pressed message and show what was chosen."""
+        query = update.callback_query
+        assert query is not None
+        message = query.message
+        if not isinstance(message, Message):
+            return
+        label = _label_of(message, query.data)
+        try:
+            if message.text is not None and label is not None:
+                chosen = self._texts("common.chosen", label=label)
+                await message.edit_text(
+                    f"{message.text_html}\n\n{chosen}", parse_mode=ParseMode.HTML
+                )
+            else:
+                await message.edit_reply_markup(reply_markup=None)
+        except BadRequest as exc:
+            log.info("could not update pressed message: %s", exc.message)
+
+    # outbound
+    async def send(self, chat_id: str, reply: Reply) -> None:
+        """Send one Reply. Raises telegram errors; a blocked user is recorded as unreachable."""
+        bot = self.application.bot
+        try:
+            if reply.menu is not None:
+                await bot.set_my_commands(
+                    [BotCommand(m.command, m.description) for m in reply.menu],
+                    scope=BotCommandScopeChat(int(chat_id)),
+                )
+            markup = keyboard(reply)
+            if reply.document is not None:
+                with reply.document.path.open("rb") as fh:
+                    await bot.send_document(
+                        int(chat_id),
+                        fh,
+                        filename=reply.document.file_name,
+                        caption=reply.document.caption[:CAPTION_LIMIT] or None,
+                        parse_mode=ParseMode.HTML,
+                    )
+            if reply.photo is not None:
+                with reply.photo.path.open("rb") as fh:
+                    await bot.send_photo(
+                        int(chat_id),
+                        fh,
+                        caption=reply.photo.caption[:CAPTION_LIMIT] or None,
+                        parse_mode=ParseMode.HTML,
+                    )
+            if reply.text:
+                parts = split_text(reply.text)
+                for i, part in enumerate(parts):
+                    last = i == len(parts) - 1
+                    await bot.send_message(
+                        int(chat_id),
+                        part,
+                        parse_mode=ParseMode.HTML,
+                        reply_markup=markup if last else None,
+                        link_preview_options=None,
+                    )
+        except Forbidden as exc:
+            await self._on_unreachable(ChannelName.TELEGRAM.value, chat_id, exc.message)
+            raise
+
+    async def _on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """One error handler: log it, and tell the person something went wrong."""
+        log.error("error handling update", exc_info=context.error)
+        if isinstance(context.error, Forbidden):
+            return
+        if isinstance(update, Update) and update.effective_chat is not None:
+            try:
+                await context.bot.send_message(
+                    update.effective_chat.id, self._texts("common.error"), parse_mode=ParseMode.HTML
+                )
+            except TelegramError:
+                log.warning("could not tell the person about the error")
+
+
+def _label_of(message: Message, data: str | None) -> str | None:
+    markup = message.reply_markup
+    if markup is None or data is None:
+        return None
+    for row in markup.inline_keyboard:
+        for button in row:
+            if button.callback_data == data:
+                return button.text
+    return None

@@ -1,0 +1,105 @@
+"""Plain domain types shared by every layer (no I/O, no platform)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    SECRETARY = "secretary"  # bí thư
+    DEPUTY = "deputy"  # phó bí thư
+    OFFICE = "office"  # văn phòng / ban
+    LEADER = "leader"  # thường trực
+    ADMIN = "admin"
+
+    @property
+    def answers_for_unit(self) -> bool:
+        return self in (Role.SECRETARY, Role.DEPUTY)
+
+    @property
+    def is_staff(self) -> bool:
+        return self in (Role.OFFICE, Role.ADMIN)
+
+    @property
+    def sees_all(self) -> bool:
+        return self in (Role.OFFICE, Role.LEADER, Role.ADMIN)
+
+
+class UnitKind(StrEnum):
+    COMMITTEE = "committee"  # Đảng ủy Khối / Đảng ủy cấp trên
+    PARTY_COMMITTEE = "party_committee"  # đảng bộ cơ sở
+    CELL = "cell"  # chi bộ
+    BOARD = "board"  # ban, văn phòng, cơ quan tham mưu
+    ASSOCIATION = "association"  # đoàn thể: Công đoàn, Đoàn Thanh niên, Hội...
+
+    @property
+    def reports(self) -> bool:
+        """Units of this kind owe the office reports by default."""
+        return self in (UnitKind.PARTY_COMMITTEE, UnitKind.CELL)
+
+
+@dataclass(frozen=True)
+class Unit:
+    id: int
+    code: str
+    name: str
+    kind: UnitKind
+    parent_id: int | None
+
+
+@dataclass(frozen=True)
+class Identity:
+    channel: str
+    external_id: str
+    chat_id: str
+    display_name: str
+    reachable: bool
+    last_seen_at: datetime | None
+
+
+@dataclass(frozen=True)
+class Member:
+    id: int
+    unit_id: int
+    role: Role
+    full_name: str
+    registered_at: datetime
+    active: bool
+
+
+@dataclass(frozen=True)
+class Invite:
+    id: int
+    code: str
+    unit_id: int
+    role: Role
+    max_uses: int
+    uses: int
+    expires_at: datetime
+    revoked_at: datetime | None
+    created_at: datetime
+
+    def problem(self, now: datetime) -> str | None:
+        """Why this invite cannot be used now: 'revoked', 'expired', 'used', or None."""
+        if self.revoked_at is not None:
+            return "revoked"
+        if now >= self.expires_at:
+            return "expired"
+        if self.uses >= self.max_uses:
+            return "used"
+        return None
+
+
+@dataclass(frozen=True)
+class Conversation:
+    """Where a person is in a flow; kept in the database so a restart resumes it."""
+
+    flow: str | None = None
+    step: str | None = None
+    data: dict[str, object] | None = None
+
+    @property
+    def idle(self) -> bool:
+        return self.flow is None

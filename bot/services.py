@@ -1,0 +1,39 @@
+"""What a handler may use, built once by the composition root and injected per update."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.clock import Clock
+from messages import Texts
+from storage.conversations import ConversationRepository
+from storage.db import Database
+from storage.invites import InviteRepository
+from storage.members import MemberRepository
+from storage.units import UnitRepository
+
+
+@dataclass(frozen=True)
+class Repos:
+    units: UnitRepository
+    members: MemberRepository
+    invites: InviteRepository
+    conversations: ConversationRepository
+
+    @classmethod
+    def on(cls, db: Database) -> Repos:
+        return cls(
+            units=UnitRepository(db),
+            members=MemberRepository(db),
+            invites=InviteRepository(db),
+            conversations=ConversationRepository(db),
+        )
+
+
+@dataclass(frozen=True)
+class Services:
+    db: Database
+    repos: Repos
+    texts: Texts
+    clock: Clock
+    bot_username: str = ""  # filled in once the channel knows it (for invite deep links)

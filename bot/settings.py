@@ -1,0 +1,103 @@
+"""Settings from the environment (prefix DONDOC_) and an optional .env file."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+TELEGRAM_API = "https://api.telegram.org/bot"
+_TOKEN_RE = re.compile(r"^\d+:[A-Za-z0-9_-]{10,}$")
+
+
+class SettingsError(Exception):
+    """A setting is wrong or missing; the message is one line saying which and how to fix it."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="DONDOC_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    telegram_token: str | None = None
+    telegram_api_url: str = TELEGRAM_API
+    telegram_file_url: str | None = None
+    data_dir: Path = Path("data")
+    db: Path | None = None
+    timezone: str = "Asia/Ho_Chi_Minh"
+    clock: datetime | None = None
+    sandbox_host: str = "127.0.0.1"
+    sandbox_api_port: int = Field(default=8081, ge=0, le=65535)
+    invite_days: int = Field(default=14, ge=1, le=365)
+    log_level: str = "INFO"
+
+    @field_validator("telegram_token")
+    @classmethod
+    def _token_shape(cls, value: str | None) -> str | None:
+        if value is None or value.strip() == "":
+            return None
+        value = value.strip()
+        if not _TOKEN_RE.match(value):
+            raise ValueError("must look like 123456789:ABC... as BotFather gives it")
+        return value
+
+    @field_validator("telegram_api_url", "telegram_file_url")
+    @classmethod
+    def _url_shape(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value.rstrip("/")
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError("is not a known time zone, e.g. Asia/Ho_Chi_Minh") from None
+        return value
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def db_path(self) -> Path:
+        """DONDOC_DB, else the sandbox database when no token is set, else the real one."""
+        if self.db is not None:
+            return self.db
+        name = "sandbox.sqlite3" if self.sandbox else "dondoc.sqlite3"
+        return self.data_dir / name
+
+    @property
+    def file_url(self) -> str:
+        """The file download base; derived from the API URL when not set (…/bot -> …/file/bot)."""
+        if self.telegram_file_url:
+            return self.telegram_file_url
+        base = self.telegram_api_url
+        if base.endswith("/bot"):
+            return base[: -len("/bot")] + "/file/bot"
+        return base + "/file"
+
+    @property
+    def sandbox(self) -> bool:
+        return self.telegram_token is None
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read settings; turn pydantic's report into one clear line."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        field = str(err["loc"][0]) if err["loc"] else "?"
+        msg = err["msg"].removeprefix("Value error, ")
+        raise SettingsError(
+            f"DONDOC_{field.upper()} {msg} (set it in the environment or in .env)"
+        ) from None

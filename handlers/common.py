@@ -1,0 +1,34 @@
+"""Small steps every person meets: /help, /huy, an unregistered writer, idle chatter."""
+
+from __future__ import annotations
+
+from handlers.context import Context
+
+
+async def help_(ctx: Context) -> None:
+    if ctx.member is None:
+        ctx.say("help.unregistered")
+        return
+    ctx.say(f"help.{ctx.member.role.value}")
+
+
+async def cancel(ctx: Context) -> None:
+    if ctx.state.idle:
+        ctx.say("common.nothing_to_cancel")
+        return
+    ctx.end()
+    ctx.say("common.cancelled")
+
+
+async def unregistered(ctx: Context) -> None:
+    if ctx.inbound.choice is not None:
+        ctx.say("common.stale_button")
+        return
+    ctx.say("registration.not_registered")
+
+
+async def idle(ctx: Context) -> None:
+    if ctx.inbound.choice is not None:
+        ctx.say("common.stale_button")
+        return
+    ctx.say("common.idle")

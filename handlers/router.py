@@ -1,0 +1,114 @@
+"""The one router: every Inbound goes through `Router.handle`, which loads who is writing and
+where they are in a conversation, calls the right step, and saves the new state together with
+the update's "handled" mark in one transaction (a redelivered update is handled once)."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from bot.chat import Inbound, Reply
+from bot.domain import Role
+from bot.services import Services
+from handlers.context import Context, Step
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Command:
+    name: str
+    step: Step
+    roles: frozenset[Role] | None  # None: anyone registered
+    public: bool = False  # also for people who have not registered
+    keeps_flow: bool = True  # a command in the middle of a flow leaves the flow waiting
+
+
+class Router:
+    def __init__(self, services: Services) -> None:
+        self.services = services
+        self._commands: dict[str, Command] = {}
+        self._flows: dict[str, Step] = {}
+        self._unregistered: Step | None = None
+        self._idle: Step | None = None
+
+    # registration of handlers: done in one place, handlers/routes.py
+    def command(
+        self,
+        name: str,
+        step: Step,
+        *,
+        roles: tuple[Role, ...] | None = None,
+        public: bool = False,
+        keeps_flow: bool = True,
+    ) -> None:
+        self._commands[name] = Command(
+            name, step, frozenset(roles) if roles else None, public, keeps_flow
+        )
+
+    def flow(self, name: str, step: Step) -> None:
+        self._flows[name] = step
+
+    def unregistered(self, step: Step) -> None:
+        self._unregistered = step
+
+    def idle(self, step: Step) -> None:
+        self._idle = step
+
+    def commands_for(self, role: Role | None) -> list[str]:
+        return [
+            c.name
+            for c in self._commands.values()
+            if (c.public if role is None else (c.roles is None or role in c.roles))
+        ]
+
+    async def handle(self, inbound: Inbound) -> list[Reply]:
+        services = self.services
+        repos = services.repos
+        now = services.clock.now()
+        channel = inbound.channel.value
+        async with services.db.transaction():
+            if not await repos.conversations.first_time(channel, inbound.update_id, now):
+                log.info("update %s/%s already handled", channel, inbound.update_id)
+                return []
+            member = await repos.members.by_identity(channel, inbound.user_id)
+            if member is not None:
+                await repos.members.touch(channel, inbound.user_id, now)
+            state = await repos.conversations.load(channel, inbound.user_id)
+            ctx = Context(inbound=inbound, member=member, state=state, services=services, now=now)
+            await self._dispatch(ctx)
+            if ctx.state != state:
+                await repos.conversations.save(channel, inbound.user_id, ctx.state, now)
+        return ctx.replies
+
+    async def _dispatch(self, ctx: Context) -> None:
+        inbound = ctx.inbound
+        if inbound.command is not None:
+            command = self._commands.get(inbound.command)
+            if command is None:
+                ctx.say("common.unknown_command", command=inbound.command)
+                return
+            if ctx.member is None and not command.public:
+                await self._call(self._unregistered, ctx)
+                return
+            if ctx.member is not None and command.roles and ctx.member.role not in command.roles:
+                ctx.say("common.not_allowed")
+                return
+            await command.step(ctx)
+            return
+        if ctx.state.flow is not None:
+            flow = self._flows.get(ctx.state.flow)
+            if flow is not None:
+                await flow(ctx)
+                return
+            log.warning("unknown flow %s in saved state; resetting", ctx.state.flow)
+            ctx.end()
+        if ctx.member is None:
+            await self._call(self._unregistered, ctx)
+        else:
+            await self._call(self._idle, ctx)
+
+    @staticmethod
+    async def _call(step: Step | None, ctx: Context) -> None:
+        if step is not None:
+            await step(ctx)

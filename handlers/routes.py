@@ -1,0 +1,18 @@
+"""Every command and flow, registered in one place."""
+
+from __future__ import annotations
+
+from bot.services import Services
+from handlers import common, registration
+from handlers.router import Router
+
+
+def build_router(services: Services) -> Router:
+    router = Router(services)
+    router.command("start", registration.start, public=True)
+    router.command("help", common.help_, public=True)
+    router.command("huy", common.cancel, public=True)
+    router.flow(registration.FLOW, registration.step)
+    router.unregistered(common.unregistered)
+    router.idle(common.idle)
+    return router

@@ -1,0 +1,60 @@
+"""Conversation state per channel identity, and the updates already handled (handled once)."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+
+from bot.clock import utc_iso
+from bot.domain import Conversation
+from storage.db import Database
+
+
+class ConversationRepository:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def load(self, channel: str, external_id: str) -> Conversation:
+        row = await self._db.fetch_one(
+            "SELECT flow, step, data FROM conversations WHERE channel = ? AND external_id = ?",
+            (channel, external_id),
+        )
+        if row is None or row["flow"] is None:
+            return Conversation()
+        return Conversation(flow=row["flow"], step=row["step"], data=json.loads(row["data"]))
+
+    async def save(
+        self, channel: str, external_id: str, state: Conversation, now: datetime
+    ) -> None:
+        await self._db.execute(
+            "INSERT INTO conversations(channel, external_id, flow, step, data, updated_at)"
+            " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(channel, external_id) DO UPDATE SET"
+            " flow = excluded.flow, step = excluded.step, data = excluded.data,"
+            " updated_at = excluded.updated_at",
+            (
+                channel,
+                external_id,
+                state.flow,
+                state.step,
+                json.dumps(state.data or {}, ensure_ascii=False),
+                utc_iso(now),
+            ),
+        )
+
+    async def first_time(self, channel: str, update_id: int, now: datetime) -> bool:
+        """Record an update as handled; False if it was handled before (a redelivery)."""
+        changed = await self._db.execute(
+            "INSERT OR IGNORE INTO handled_updates(channel, update_id, handled_at)"
+            " VALUES (?, ?, ?)",
+            (channel, update_id, utc_iso(now)),
+        )
+        return changed != 0
+
+    async def forget_handled_before(self, moment: datetime) -> None:
+        await self._db.execute(
+            "DELETE FROM handled_updates WHERE handled_at < ?", (utc_iso(moment),)
+        )
+
+    @staticmethod
+    def keep_handled_for() -> timedelta:
+        return timedelta(days=7)
