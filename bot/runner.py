@@ -12,6 +12,7 @@ from contextlib import suppress
 from bot.app import build_app
 from bot.sandbox.seed import SeededInvite, seed_if_empty
 from bot.settings import Settings
+from messages import Texts, plain
 
 log = logging.getLogger(__name__)
 
@@ -68,22 +69,9 @@ async def run(settings: Settings) -> None:
 
 
 def _print_sandbox_help(base: str, settings: Settings, invites: list[SeededInvite]) -> None:
-    lines = [
-        "",
-        "Đôn Đốc sandbox: no DONDOC_TELEGRAM_TOKEN set, so the bot talks to the local emulator.",
-        f"  Bot API emulator: {base}  database: {settings.db_path}",
-        "  Talk to the bot in another terminal, as a person with any user id:",
-        "    .venv/bin/dondoc chat --user 1001 --name 'Nguyễn Văn An'",
+    texts = Texts("vi", settings.tz)
+    shown = [
+        {"code": i.code, "role": texts(f"roles.{i.role.value}"), "unit_name": i.unit_name}
+        for i in invites
     ]
-    if invites:
-        lines.append(
-            "  Then register with one of these invites (type the /start line in the chat):"
-        )
-        for inv in invites:
-            lines.append(f"    /start {inv.code}   ({inv.role.value}, {inv.unit_name})")
-    else:
-        lines.append(
-            "  Invites: .venv/bin/dondoc invite list  (or: dondoc invite create --unit CODE)"
-        )
-    lines.append("  Stop with Ctrl+C.")
-    print("\n".join(lines), flush=True)
+    print(plain(texts("sandbox.started", base=base, db_path=settings.db_path, invites=shown)))

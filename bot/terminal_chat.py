@@ -13,10 +13,12 @@ import httpx
 
 from bot.runner import SANDBOX_TOKEN
 from bot.settings import Settings
+from messages import Texts, plain
 
 
 @dataclass
 class ChatView:
+    texts: Texts
     seen: int = 0
     buttons: list[str] = field(default_factory=list)
 
@@ -28,7 +30,10 @@ class ChatView:
             out.append(f"🤖 {msg.get('text', '')}")
             labels = [b["text"] for row in msg.get("buttons") or [] for b in row]
             if msg.get("document"):
-                out.append(f"   📎 {msg['document'].get('file_name', 'tệp')}")
+                out.append(
+                    "   "
+                    + plain(self.texts("sandbox.attachment", name=msg["document"].get("file_name")))
+                )
             if labels:
                 self.buttons = labels
                 for i, label in enumerate(labels, 1):
@@ -40,12 +45,13 @@ class ChatView:
 async def chat(settings: Settings, user_id: int, name: str | None) -> None:
     base = f"http://{settings.sandbox_host}:{settings.sandbox_api_port}"
     user = f"{base}/_control/bots/{SANDBOX_TOKEN}/users/{user_id}"
-    view = ChatView()
+    texts = Texts("vi", settings.tz)
+    view = ChatView(texts)
     async with httpx.AsyncClient(timeout=httpx.Timeout(40.0)) as client:
         try:
             await client.get(f"{base}/_control/health")
         except httpx.HTTPError:
-            print(f"The sandbox is not running at {base}: start it with `make run`.")
+            print(plain(texts("sandbox.not_running", base=base)))
             raise SystemExit(1) from None
         print(
             f"Chatting as user {user_id}. Type a message; a number presses a button; Ctrl+D quits."

@@ -1,0 +1,96 @@
+"""Texts: every message renders, dates and numbers look as Vietnamese people write them, and no
+sentence a person reads is written in Python."""
+
+from __future__ import annotations
+
+import ast
+import re
+from datetime import date, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from messages import Texts, plain, vn_date, vn_datetime, vn_number
+
+ROOT = Path(__file__).resolve().parent.parent
+VIETNAMESE = re.compile(
+    r"[ăâđêôơưạảấầẩẫậắằẳẵặẹẻẽếềểễệỉịọỏốồổỗộớờởỡợụủứừửữựỳỵỷỹáàãéèíìóòõúùý]", re.I
+)
+
+
+def test_dates_are_shown_without_zero_padding() -> None:
+    assert vn_date(date(2024, 4, 20)) == "20/4/2024"
+    assert vn_date(date(2024, 1, 5)) == "5/1/2024"
+
+
+def test_datetimes_are_local_time() -> None:
+    utc = datetime(2024, 4, 20, 1, 5, tzinfo=ZoneInfo("UTC"))
+    assert vn_datetime(utc, ZoneInfo("Asia/Ho_Chi_Minh")) == "8:05 20/4/2024"
+
+
+def test_numbers_group_thousands_with_dots() -> None:
+    assert vn_number(1234567) == "1.234.567"
+    assert vn_number(85) == "85"
+    assert vn_number(2.5) == "2,50"
+
+
+def test_plain_strips_tags_and_unescapes() -> None:
+    assert plain("<b>Tom &amp; Jerry</b> &lt;3") == "Tom & Jerry <3"
+
+
+# Sample values for arguments that are not plain words.
+SAMPLES: dict[str, object] = {"invites": [{"code": "abc", "role": "Bí thư", "unit_name": "CB"}]}
+
+
+@pytest.mark.parametrize("group", sorted(p.stem for p in (ROOT / "messages" / "vi").glob("*.j2")))
+def test_every_message_of_a_group_renders(group: str) -> None:
+    texts = Texts("vi")
+    import inspect
+
+    for name in texts.names(group):
+        module = texts._env.get_template(f"{group}.j2").module
+        macro = getattr(module, name)
+        args = {a: SAMPLES.get(a, "X") for a in getattr(macro, "arguments", ())}
+        assert texts(f"{group}.{name}", **args), f"{group}.{name} is empty"
+        assert inspect.isclass(type(macro))
+
+
+def test_an_unknown_message_key_fails_loudly() -> None:
+    with pytest.raises(KeyError):
+        Texts("vi")("registration.no_such_message")
+
+
+# Files whose Vietnamese strings are data, not sentences: sample names, and the vocabularies
+# the parsers of Vietnamese input must know.
+DATA_NOT_SENTENCES = {"seed.py", "timeexpr.py", "units_import.py", "world.py"}
+
+
+def _sentences_in(path: Path) -> list[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    docstrings = {
+        id(node.body[0].value)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef)
+        and node.body
+        and isinstance(node.body[0], ast.Expr)
+        and isinstance(node.body[0].value, ast.Constant)
+    }
+    return [
+        f"{path.name}:{node.lineno}: {node.value!r}"
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Constant)
+        and isinstance(node.value, str)
+        and id(node) not in docstrings
+        and VIETNAMESE.search(node.value)
+    ]
+
+
+@pytest.mark.parametrize("package", ["handlers", "bot", "storage"])
+def test_no_vietnamese_sentence_is_written_in_python(package: str) -> None:
+    """Vietnamese lives in messages/ templates; Python code only names them."""
+    offenders = []
+    for path in sorted((ROOT / package).rglob("*.py")):
+        if path.name not in DATA_NOT_SENTENCES:
+            offenders.extend(_sentences_in(path))
+    assert offenders == []
