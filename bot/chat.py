@@ -84,3 +84,51 @@ def rows(*choices: Choice, per_row: int = 1) -> tuple[tuple[Choice, ...], ...]:
     for i in range(0, len(choices), per_row):
         out.append(tuple(choices[i : i + per_row]))
     return tuple(out)
+
+
+def reply_to_dict(reply: Reply) -> dict[str, object]:
+    """A Reply as JSON-ready data (the outbox stores proactive messages this way)."""
+    return {
+        "text": reply.text,
+        "choices": [[[c.label, c.value] for c in row] for row in reply.choices],
+        "document": _file_to_dict(reply.document),
+        "photo": _file_to_dict(reply.photo),
+        "metadata": dict(reply.metadata),
+    }
+
+
+def reply_from_dict(data: dict[str, object]) -> Reply:
+    choices = data.get("choices") or []
+    assert isinstance(choices, list)
+    metadata = data.get("metadata") or {}
+    assert isinstance(metadata, dict)
+    return Reply(
+        text=str(data.get("text", "")),
+        choices=tuple(tuple(Choice(str(c[0]), str(c[1])) for c in row) for row in choices),
+        document=_file_from_dict(data.get("document")),
+        photo=_file_from_dict(data.get("photo")),
+        metadata={str(k): str(v) for k, v in metadata.items()},
+    )
+
+
+def _file_to_dict(f: OutFile | None) -> dict[str, str] | None:
+    if f is None:
+        return None
+    return {"path": str(f.path), "file_name": f.file_name, "caption": f.caption}
+
+
+def _file_from_dict(data: object) -> OutFile | None:
+    if not isinstance(data, dict):
+        return None
+    return OutFile(Path(data["path"]), str(data["file_name"]), str(data.get("caption", "")))
+
+
+class DeliveryError(Exception):
+    """A channel could not deliver a message. `permanent`: do not try again (blocked, chat gone);
+    `retry_after`: the platform asked us to wait that many seconds."""
+
+    def __init__(self, reason: str, *, permanent: bool, retry_after: float | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.permanent = permanent
+        self.retry_after = retry_after

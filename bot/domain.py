@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 
 
@@ -103,3 +103,99 @@ class Conversation:
     @property
     def idle(self) -> bool:
         return self.flow is None
+
+
+class PlanStatus(StrEnum):
+    DRAFT = "draft"
+    PUBLISHED = "published"
+    ARCHIVED = "archived"
+
+
+class Repeat(StrEnum):
+    NONE = "none"
+    WEEKLY = "weekly"
+    MONTHLY = "monthly"
+    QUARTERLY = "quarterly"
+    YEARLY = "yearly"
+
+
+class DeadlineState(StrEnum):
+    PENDING = "pending"  # chưa báo cáo
+    IN_PROGRESS = "in_progress"  # đang thực hiện
+    DONE = "done"  # đã hoàn thành
+
+
+@dataclass(frozen=True)
+class Quota:
+    per_unit_min: int | None = None
+    per_unit_max: int | None = None
+    total: int | None = None
+
+
+@dataclass(frozen=True)
+class Audience:
+    """Who owes a task: every reporting unit, units of some kinds, or named units (codes)."""
+
+    all: bool = False
+    kinds: tuple[UnitKind, ...] = ()
+    units: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ReminderPolicy:
+    """Days before the deadline to remind (0 = on the day), how often and how many times after,
+    and whether the office and leaders then get the list of late units."""
+
+    before: tuple[int, ...] = (7, 3, 1, 0)
+    after_every: int = 2
+    after_times: int = 3
+    escalate: bool = True
+
+
+@dataclass(frozen=True)
+class Plan:
+    id: int
+    number: str
+    title: str
+    issued: date | None
+    issuer: str
+    status: PlanStatus
+    revision: int
+    policy: ReminderPolicy | None
+    published_at: datetime | None
+
+
+@dataclass(frozen=True)
+class Task:
+    id: int
+    plan_id: int
+    ref: str
+    position: int
+    title: str
+    details: str
+    start: date | None
+    due: date | None
+    when_words: str
+    repeat: Repeat
+    audience: Audience
+    lead_unit_id: int | None
+    support: tuple[str, ...]
+    form: str
+    quota: Quota
+    policy: ReminderPolicy | None
+    cancelled: bool
+
+
+@dataclass(frozen=True)
+class Deadline:
+    id: int
+    task_id: int
+    unit_id: int
+    period: str
+    start: date | None
+    due: date | None
+    state: DeadlineState
+    cancelled: bool
+
+    def late(self, today: date) -> bool:
+        return self.due is not None and self.state is not DeadlineState.DONE and today > self.due

@@ -8,8 +8,11 @@ from bot.clock import Clock
 from messages import Texts
 from storage.conversations import ConversationRepository
 from storage.db import Database
+from storage.deadlines import DeadlineRepository
 from storage.invites import InviteRepository
 from storage.members import MemberRepository
+from storage.outbox import OutboxRepository
+from storage.plans import PlanRepository
 from storage.units import UnitRepository
 
 
@@ -19,6 +22,9 @@ class Repos:
     members: MemberRepository
     invites: InviteRepository
     conversations: ConversationRepository
+    plans: PlanRepository
+    deadlines: DeadlineRepository
+    outbox: OutboxRepository
 
     @classmethod
     def on(cls, db: Database) -> Repos:
@@ -27,6 +33,9 @@ class Repos:
             members=MemberRepository(db),
             invites=InviteRepository(db),
             conversations=ConversationRepository(db),
+            plans=PlanRepository(db),
+            deadlines=DeadlineRepository(db),
+            outbox=OutboxRepository(db),
         )
 
 

@@ -160,3 +160,10 @@ class MemberRepository:
             )
             for r in rows
         ]
+
+    async def count_by_unit(self) -> dict[int, int]:
+        """How many active members each unit has (units without members are absent)."""
+        rows = await self._db.fetch_all(
+            "SELECT unit_id, COUNT(*) FROM members WHERE active = 1 GROUP BY unit_id"
+        )
+        return {int(r[0]): int(r[1]) for r in rows}

@@ -1,0 +1,162 @@
+"""Deadlines: what each unit owes for a task (one per period for a repeating task)."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from bot.clock import utc_iso
+from bot.domain import Deadline, DeadlineState
+from storage.db import Database
+
+
+def _d(text: str | None) -> date | None:
+    return date.fromisoformat(text) if text else None
+
+
+def _deadline(row: sqlite3.Row) -> Deadline:
+    return Deadline(
+        id=row["id"],
+        task_id=row["task_id"],
+        unit_id=row["unit_id"],
+        period=row["period"],
+        start=_d(row["start_date"]),
+        due=_d(row["due_date"]),
+        state=DeadlineState(row["state"]),
+        cancelled=row["cancelled_at"] is not None,
+    )
+
+
+@dataclass(frozen=True)
+class NewDeadline:
+    task_id: int
+    unit_id: int
+    period: str
+    start: date | None
+    due: date | None
+
+
+@dataclass(frozen=True)
+class DeadlineView:
+    """A deadline with what a message about it needs."""
+
+    deadline: Deadline
+    plan_id: int
+    plan_number: str
+    task_ref: str
+    task_title: str
+    when_words: str
+    form: str
+    unit_code: str
+    unit_name: str
+
+
+_VIEW = """SELECT d.*, t.plan_id, p.number AS plan_number, t.ref AS task_ref,
+           t.title AS task_title, t.when_words, t.form, u.code AS unit_code, u.name AS unit_name
+    FROM deadlines d JOIN tasks t ON t.id = d.task_id JOIN plans p ON p.id = t.plan_id
+    JOIN units u ON u.id = d.unit_id"""
+
+
+def _view(row: sqlite3.Row) -> DeadlineView:
+    return DeadlineView(
+        deadline=_deadline(row),
+        plan_id=row["plan_id"],
+        plan_number=row["plan_number"],
+        task_ref=row["task_ref"],
+        task_title=row["task_title"],
+        when_words=row["when_words"],
+        form=row["form"],
+        unit_code=row["unit_code"],
+        unit_name=row["unit_name"],
+    )
+
+
+class DeadlineRepository:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def upsert(self, items: Sequence[NewDeadline]) -> list[int]:
+        """Create the deadlines, or move the dates of existing ones (and revive cancelled ones);
+        the state of an existing deadline is kept. Returns the ids in order."""
+        ids: list[int] = []
+        for d in items:
+            await self._db.execute(
+                "INSERT INTO deadlines(task_id, unit_id, period, start_date, due_date)"
+                " VALUES (?, ?, ?, ?, ?) ON CONFLICT(task_id, unit_id, period) DO UPDATE SET"
+                " start_date = excluded.start_date, due_date = excluded.due_date,"
+                " cancelled_at = NULL",
+                (
+                    d.task_id,
+                    d.unit_id,
+                    d.period,
+                    d.start.isoformat() if d.start else None,
+                    d.due.isoformat() if d.due else None,
+                ),
+            )
+            ids.append(
+                int(
+                    await self._db.fetch_value(
+                        "SELECT id FROM deadlines WHERE task_id = ? AND unit_id = ? AND period = ?",
+                        (d.task_id, d.unit_id, d.period),
+                    )
+                )
+            )
+        return ids
+
+    async def cancel_except(self, task_id: int, keep: Sequence[int], now: datetime) -> list[int]:
+        """Cancel the task's open deadlines not in `keep`; returns the unit ids affected."""
+        marks = ",".join("?" * len(keep)) or "NULL"
+        rows = await self._db.fetch_all(
+            f"SELECT DISTINCT unit_id FROM deadlines WHERE task_id = ? AND cancelled_at IS NULL"
+            f" AND id NOT IN ({marks})",
+            (task_id, *keep),
+        )
+        await self._db.execute(
+            f"UPDATE deadlines SET cancelled_at = ? WHERE task_id = ? AND cancelled_at IS NULL"
+            f" AND id NOT IN ({marks})",
+            (utc_iso(now), task_id, *keep),
+        )
+        return [r[0] for r in rows]
+
+    async def get(self, deadline_id: int) -> Deadline | None:
+        row = await self._db.fetch_one("SELECT * FROM deadlines WHERE id = ?", (deadline_id,))
+        return _deadline(row) if row else None
+
+    async def view(self, deadline_id: int) -> DeadlineView | None:
+        row = await self._db.fetch_one(f"{_VIEW} WHERE d.id = ?", (deadline_id,))
+        return _view(row) if row else None
+
+    async def set_state(self, deadline_id: int, state: DeadlineState, now: datetime) -> None:
+        await self._db.execute(
+            "UPDATE deadlines SET state = ?, state_at = ? WHERE id = ?",
+            (state.value, utc_iso(now), deadline_id),
+        )
+
+    async def for_unit(self, unit_id: int, *, open_only: bool = True) -> list[DeadlineView]:
+        """A unit's deadlines in published plans, soonest first (ongoing last)."""
+        sql = (
+            f"{_VIEW} WHERE d.unit_id = ? AND d.cancelled_at IS NULL AND t.cancelled_at IS NULL"
+            " AND p.status = 'published'"
+        )
+        if open_only:
+            sql += " AND d.state != 'done'"
+        sql += " ORDER BY d.due_date IS NULL, d.due_date, t.position, d.period"
+        return [_view(r) for r in await self._db.fetch_all(sql, (unit_id,))]
+
+    async def for_task(self, task_id: int) -> list[DeadlineView]:
+        rows = await self._db.fetch_all(
+            f"{_VIEW} WHERE d.task_id = ? AND d.cancelled_at IS NULL ORDER BY u.code, d.period",
+            (task_id,),
+        )
+        return [_view(r) for r in rows]
+
+    async def open_in_published(self) -> list[DeadlineView]:
+        """Every deadline not yet done in published plans (what reminders are computed from)."""
+        rows = await self._db.fetch_all(
+            f"{_VIEW} WHERE d.cancelled_at IS NULL AND t.cancelled_at IS NULL"
+            " AND p.status = 'published' AND d.state != 'done' AND d.due_date IS NOT NULL"
+            " ORDER BY d.due_date, t.position"
+        )
+        return [_view(r) for r in rows]
