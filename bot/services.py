@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 from bot.clock import Clock
 from messages import Texts
@@ -39,6 +40,20 @@ class Repos:
         )
 
 
+class Notifier:
+    """Tells the outbox sender that something was queued (set up by the composition root)."""
+
+    def __init__(self) -> None:
+        self._listeners: list[Callable[[], None]] = []
+
+    def listen(self, listener: Callable[[], None]) -> None:
+        self._listeners.append(listener)
+
+    def queued(self) -> None:
+        for listener in self._listeners:
+            listener()
+
+
 @dataclass(frozen=True)
 class Services:
     db: Database
@@ -46,3 +61,4 @@ class Services:
     texts: Texts
     clock: Clock
     bot_username: str = ""  # filled in once the channel knows it (for invite deep links)
+    notifier: Notifier = field(default_factory=Notifier)

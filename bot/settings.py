@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import date, datetime, time
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -34,6 +34,18 @@ class Settings(BaseSettings):
     sandbox_api_port: int = Field(default=8081, ge=0, le=65535)
     invite_days: int = Field(default=14, ge=1, le=365)
     log_level: str = "INFO"
+    remind_at: time = time(8, 0)
+    quiet_hours: str = "21:00-07:00"
+    skip_weekends: bool = True
+    holidays: str = "VN"  # "VN" for Vietnam's public holidays, "" for none
+    extra_holidays: list[date] = Field(default_factory=list)  # JSON list of ISO dates
+
+    @field_validator("quiet_hours")
+    @classmethod
+    def _quiet_shape(cls, value: str) -> str:
+        if value and not re.fullmatch(r"\d{1,2}:\d{2}-\d{1,2}:\d{2}", value.strip()):
+            raise ValueError("must look like 21:00-07:00 (or be empty for none)")
+        return value.strip()
 
     @field_validator("telegram_token")
     @classmethod

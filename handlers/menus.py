@@ -9,8 +9,8 @@ from handlers.context import Context
 # Which commands each role sees in its menu, in order. Descriptions live in messages/vi/menu.j2.
 MENUS: dict[Role | None, tuple[str, ...]] = {
     None: ("start", "help"),
-    Role.SECRETARY: ("help", "huy"),
-    Role.DEPUTY: ("help", "huy"),
+    Role.SECRETARY: ("viec", "help", "huy"),
+    Role.DEPUTY: ("viec", "help", "huy"),
     Role.OFFICE: ("help", "huy"),
     Role.LEADER: ("help", "huy"),
     Role.ADMIN: ("help", "huy"),

@@ -9,6 +9,7 @@ from datetime import datetime
 
 from bot.chat import Reply, rows
 from bot.domain import Invite
+from bot.publishing import welcome
 from handlers.context import Context
 from handlers.menus import menu_for
 
@@ -145,6 +146,8 @@ async def _register(ctx: Context, invite: Invite, name: str, now: datetime) -> N
     unit = await repos.units.get(invite.unit_id)
     ctx.end()
     ctx.member = member
+    if await welcome(ctx.services, member):
+        ctx.services.notifier.queued()
     ctx.reply(
         Reply(
             text=ctx.t(

@@ -29,6 +29,7 @@ class Router:
         self.services = services
         self._commands: dict[str, Command] = {}
         self._flows: dict[str, Step] = {}
+        self._choices: dict[str, Step] = {}
         self._unregistered: Step | None = None
         self._idle: Step | None = None
 
@@ -48,6 +49,11 @@ class Router:
 
     def flow(self, name: str, step: Step) -> None:
         self._flows[name] = step
+
+    def choice(self, prefix: str, step: Step) -> None:
+        """Buttons whose value starts with "<prefix>:" go to `step` whatever flow the person is
+        in (the flow waits), like a command."""
+        self._choices[prefix] = step
 
     def unregistered(self, step: Step) -> None:
         self._unregistered = step
@@ -96,6 +102,11 @@ class Router:
                 return
             await command.step(ctx)
             return
+        if inbound.choice is not None and ctx.member is not None:
+            prefix = inbound.choice.partition(":")[0]
+            if prefix in self._choices:
+                await self._choices[prefix](ctx)
+                return
         if ctx.state.flow is not None:
             flow = self._flows.get(ctx.state.flow)
             if flow is not None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.services import Services
-from handlers import common, registration
+from handlers import common, registration, tasks
 from handlers.router import Router
 
 
@@ -12,6 +12,8 @@ def build_router(services: Services) -> Router:
     router.command("start", registration.start, public=True)
     router.command("help", common.help_, public=True)
     router.command("huy", common.cancel, public=True)
+    router.command("viec", tasks.my_tasks)
+    router.choice("task", tasks.details)
     router.flow(registration.FLOW, registration.step)
     router.unregistered(common.unregistered)
     router.idle(common.idle)

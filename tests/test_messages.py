@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from bot.tasklines import TaskLine
 from messages import Texts, plain, vn_date, vn_datetime, vn_number
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -40,7 +41,29 @@ def test_plain_strips_tags_and_unescapes() -> None:
 
 
 # Sample values for arguments that are not plain words.
-SAMPLES: dict[str, object] = {"invites": [{"code": "abc", "role": "Bí thư", "unit_name": "CB"}]}
+_LINE = TaskLine(
+    1,
+    "II.6",
+    "Báo cáo",
+    "trước ngày 20/4/2024",
+    "",
+    date(2024, 4, 20),
+    3,
+    "pending",
+    "185-KH/ĐUK",
+    "Chi bộ Văn phòng",
+)
+_PLAN = {"number": "185-KH/ĐUK", "title": "Kế hoạch", "revision": 2}
+SAMPLES: dict[str, object] = {
+    "invites": [{"code": "abc", "role": "Bí thư", "unit_name": "CB"}],
+    "ln": _LINE,
+    "lines": [_LINE],
+    "plan": _PLAN,
+    "p": "2024-04",
+    "s": "late",
+    "changes": [{"kind": "moved", "ref": "II.6", "title": "Báo cáo", "old": "a", "new": "b"}],
+    "entries": [{"line": _LINE, "secretaries": [{"name": "An", "reachable": False}]}],
+}
 
 
 @pytest.mark.parametrize("group", sorted(p.stem for p in (ROOT / "messages" / "vi").glob("*.j2")))

@@ -9,7 +9,7 @@ from __future__ import annotations
 import html
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 from telegram import (
@@ -22,9 +22,8 @@ from telegram import (
     Update,
 )
 from telegram.constants import MessageLimit, ParseMode
-from telegram.error import BadRequest, Forbidden, TelegramError
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 from telegram.ext import (
-    AIORateLimiter,
     Application,
     ApplicationBuilder,
     CallbackQueryHandler,
@@ -33,7 +32,8 @@ from telegram.ext import (
     filters,
 )
 
-from bot.chat import Attachment, ChannelName, Inbound, MenuCommand, Reply
+from bot.channels.ratelimit import BACKGROUND, PriorityRateLimiter, RateLimits
+from bot.chat import Attachment, ChannelName, DeliveryError, Inbound, MenuCommand, Reply
 from messages import Texts
 
 log = logging.getLogger(__name__)
@@ -51,6 +51,7 @@ class TelegramConfig:
     api_url: str
     file_url: str
     poll_timeout: float = 10.0
+    limits: RateLimits = field(default_factory=RateLimits)
 
 
 def split_text(text: str, limit: int = TEXT_LIMIT) -> list[str]:
@@ -184,7 +185,7 @@ class TelegramChannel:
             .token(config.token)
             .base_url(config.api_url)
             .base_file_url(config.file_url)
-            .rate_limiter(AIORateLimiter(max_retries=3))
+            .rate_limiter(PriorityRateLimiter(config.limits))
             .get_updates_read_timeout(config.poll_timeout + 10)
             .build()
         )
@@ -257,14 +258,32 @@ class TelegramChannel:
             log.info("could not update pressed message: %s", exc.message)
 
     # outbound
-    async def send(self, chat_id: str, reply: Reply) -> None:
+    async def deliver(self, chat_id: str, reply: Reply) -> None:
+        """Send a proactive message for the outbox: behind interactive replies, one try, and
+        errors told in channel-neutral terms."""
+        try:
+            await self.send(chat_id, reply, background=True)
+        except RetryAfter as exc:
+            wait = exc.retry_after
+            seconds = wait if isinstance(wait, int | float) else wait.total_seconds()
+            raise DeliveryError(exc.message, permanent=False, retry_after=seconds) from exc
+        except Forbidden as exc:
+            raise DeliveryError(exc.message, permanent=True) from exc
+        except BadRequest as exc:
+            raise DeliveryError(exc.message, permanent=True) from exc
+        except NetworkError as exc:  # includes TimedOut and 5xx answers
+            raise DeliveryError(exc.message, permanent=False) from exc
+
+    async def send(self, chat_id: str, reply: Reply, *, background: bool = False) -> None:
         """Send one Reply. Raises telegram errors; a blocked user is recorded as unreachable."""
         bot = self.application.bot
+        limit = BACKGROUND if background else None
         try:
             if reply.menu is not None:
                 await bot.set_my_commands(
                     [BotCommand(m.command, m.description) for m in reply.menu],
                     scope=BotCommandScopeChat(int(chat_id)),
+                    rate_limit_args=limit,
                 )
             markup = keyboard(reply)
             if reply.document is not None:
@@ -275,6 +294,7 @@ class TelegramChannel:
                         filename=reply.document.file_name,
                         caption=reply.document.caption[:CAPTION_LIMIT] or None,
                         parse_mode=ParseMode.HTML,
+                        rate_limit_args=limit,
                     )
             if reply.photo is not None:
                 with reply.photo.path.open("rb") as fh:
@@ -283,6 +303,7 @@ class TelegramChannel:
                         fh,
                         caption=reply.photo.caption[:CAPTION_LIMIT] or None,
                         parse_mode=ParseMode.HTML,
+                        rate_limit_args=limit,
                     )
             if reply.text:
                 parts = split_text(reply.text)
@@ -293,7 +314,7 @@ class TelegramChannel:
                         part,
                         parse_mode=ParseMode.HTML,
                         reply_markup=markup if last else None,
-                        link_preview_options=None,
+                        rate_limit_args=limit,
                     )
         except Forbidden as exc:
             await self._on_unreachable(ChannelName.TELEGRAM.value, chat_id, exc.message)

@@ -1,0 +1,152 @@
+"""A rate limiter for python-telegram-bot that keeps Telegram's limits (about 30 messages a second
+overall, about one a second per chat) and lets a person's interactive replies go first: the
+outbox sends with `rate_limit_args="background"` and waits behind any interactive reply."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass, field
+from typing import Any
+
+from telegram.error import RetryAfter
+from telegram.ext import BaseRateLimiter
+
+log = logging.getLogger(__name__)
+
+BACKGROUND = "background"
+# Methods that put or change a message in a chat: these count against the limits.
+COUNTED = frozenset(
+    {
+        "sendmessage",
+        "sendphoto",
+        "senddocument",
+        "sendmediagroup",
+        "editmessagetext",
+        "editmessagereplymarkup",
+        "editmessagecaption",
+        "copymessage",
+        "forwardmessage",
+    }
+)
+
+JSONResult = bool | dict[str, Any] | list[dict[str, Any]]
+
+
+@dataclass
+class TokenBucket:
+    rate: float  # tokens per second
+    burst: float
+    clock: Callable[[], float] = time.monotonic
+    tokens: float = field(init=False)
+    stamp: float = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.tokens = self.burst
+        self.stamp = self.clock()
+
+    def take(self) -> float:
+        """Take a token if there is one (returns 0), else the seconds until there will be."""
+        now = self.clock()
+        self.tokens = min(self.burst, self.tokens + (now - self.stamp) * self.rate)
+        self.stamp = now
+        if self.tokens >= 1:
+            self.tokens -= 1
+            return 0.0
+        return (1 - self.tokens) / self.rate
+
+
+@dataclass(frozen=True)
+class RateLimits:
+    overall_rate: float = 30.0  # messages a second for the whole bot
+    overall_burst: float = 5.0
+    chat_rate: float = 1.0  # background messages a second to one chat
+    chat_burst: float = 1.0
+    max_retries: int = 3  # interactive replies retried after a 429
+
+
+class PriorityRateLimiter(BaseRateLimiter[str]):
+    def __init__(self, limits: RateLimits | None = None) -> None:
+        limits = limits or RateLimits()
+        self._overall = TokenBucket(limits.overall_rate, limits.overall_burst)
+        self._chat_rate = limits.chat_rate
+        self._chat_burst = limits.chat_burst
+        self._chats: dict[str, TokenBucket] = {}
+        self._max_retries = limits.max_retries
+        self._urgent_waiting = 0
+        self._urgent_clear = asyncio.Event()
+        self._urgent_clear.set()
+        self._paused_until = 0.0
+
+    async def initialize(self) -> None:
+        return None
+
+    async def shutdown(self) -> None:
+        return None
+
+    def _chat_bucket(self, chat: str) -> TokenBucket:
+        bucket = self._chats.get(chat)
+        if bucket is None:
+            if len(self._chats) > 10_000:
+                self._chats.clear()
+            bucket = self._chats[chat] = TokenBucket(self._chat_rate, self._chat_burst)
+        return bucket
+
+    async def _wait_pause(self) -> None:
+        # Waiting for time to pass, not for an event: sleeping is the point here.
+        while (left := self._paused_until - time.monotonic()) > 0:  # noqa: ASYNC110
+            await asyncio.sleep(left)
+
+    async def _acquire(self, chat: str | None, background: bool) -> None:
+        await self._wait_pause()
+        if background and chat is not None:
+            bucket = self._chat_bucket(chat)
+            while (wait := bucket.take()) > 0:  # noqa: ASYNC110
+                await asyncio.sleep(wait)
+        if not background:
+            self._urgent_waiting += 1
+            self._urgent_clear.clear()
+        try:
+            while True:
+                if background and self._urgent_waiting:
+                    await self._urgent_clear.wait()
+                    continue
+                wait = self._overall.take()
+                if wait == 0:
+                    return
+                await asyncio.sleep(wait)
+        finally:
+            if not background:
+                self._urgent_waiting -= 1
+                if self._urgent_waiting == 0:
+                    self._urgent_clear.set()
+
+    async def process_request(
+        self,
+        callback: Callable[..., Coroutine[Any, Any, JSONResult]],
+        args: Any,
+        kwargs: dict[str, Any],
+        endpoint: str,
+        data: dict[str, Any],
+        rate_limit_args: str | None,
+    ) -> JSONResult:
+        background = rate_limit_args == BACKGROUND
+        counted = endpoint.lower() in COUNTED
+        chat = str(data["chat_id"]) if "chat_id" in data else None
+        # Background sends get one try: the outbox sender reschedules them itself.
+        tries = 1 if background else self._max_retries + 1
+        for attempt in range(tries):
+            if counted:
+                await self._acquire(chat, background)
+            try:
+                return await callback(*args, **kwargs)
+            except RetryAfter as exc:
+                wait = exc.retry_after
+                seconds = wait if isinstance(wait, int | float) else wait.total_seconds()
+                self._paused_until = max(self._paused_until, time.monotonic() + seconds + 0.1)
+                log.info("telegram asked to wait %.1fs (%s)", seconds, endpoint)
+                if attempt == tries - 1:
+                    raise
+        raise AssertionError("unreachable")

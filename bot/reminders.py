@@ -1,0 +1,162 @@
+"""Reminders, computed from the database at a moment: before a deadline (default 7, 3, 1 days and
+on the day), after it (every 2 days, 3 times), then the office and leaders get the list of late
+units. Sent at the configured hour on working days, never in quiet hours, as one digest per
+person per day, and never for a deadline already done."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+
+from bot.chat import Reply
+from bot.deliveries import Recipient, queue, staff_recipients, unit_recipients
+from bot.domain import Plan, ReminderPolicy, Task
+from bot.services import Services
+from bot.tasklines import TaskLine, line, task_buttons
+from bot.worktime import QuietHours, WorkCalendar
+from storage.deadlines import DeadlineView
+
+DEFAULT_POLICY = ReminderPolicy()
+
+
+@dataclass(frozen=True)
+class ReminderSettings:
+    at: time = time(8, 0)
+    quiet: QuietHours = field(default_factory=QuietHours)
+    calendar: WorkCalendar = field(default_factory=WorkCalendar)
+    policy: ReminderPolicy = DEFAULT_POLICY
+
+
+def reminder_days(due: date, policy: ReminderPolicy, cal: WorkCalendar) -> dict[date, int]:
+    """The days to remind on, each with its offset from the deadline in days (-3: three days
+    before). A day off moves a reminder before the deadline earlier and one after it later; when
+    two land on one day the one nearer the deadline is kept."""
+    days: dict[date, int] = {}
+    for n in sorted(set(policy.before), reverse=True):
+        days[cal.previous_working(due - timedelta(days=n))] = -n
+    for k in range(1, policy.after_times + 1):
+        offset = k * policy.after_every
+        days.setdefault(cal.next_working(due + timedelta(days=offset)), offset)
+    return days
+
+
+def escalation_day(due: date, policy: ReminderPolicy, cal: WorkCalendar) -> date | None:
+    """After the last reminder to the unit, the office and leaders are told (next slot)."""
+    if not policy.escalate or policy.after_every <= 0:
+        return None
+    return cal.next_working(due + timedelta(days=(policy.after_times + 1) * policy.after_every))
+
+
+@dataclass(frozen=True)
+class Digest:
+    """One message for one person: their reminders of the day, or the late units for staff."""
+
+    to: Recipient
+    key: str
+    kind: str  # "remind" | "late"
+    reply: Reply
+    lines: tuple[TaskLine, ...]
+
+
+@dataclass
+class _Late:
+    line: TaskLine
+    secretaries: list[dict[str, object]]
+
+
+class Reminders:
+    def __init__(self, services: Services, settings: ReminderSettings | None = None) -> None:
+        self.services = services
+        self.settings = settings or ReminderSettings()
+
+    def sending_time(self, moment: datetime) -> bool:
+        s = self.settings
+        local = moment.astimezone(self.services.clock.tz)
+        return (
+            s.calendar.working(local.date())
+            and local.timetz().replace(tzinfo=None) >= s.at
+            and not s.quiet.quiet(local)
+        )
+
+    async def _policies(self) -> dict[int, ReminderPolicy]:
+        """The policy of each task: the task's own, else its plan's, else the default."""
+        repos = self.services.repos
+        out: dict[int, ReminderPolicy] = {}
+        for plan in await repos.plans.published():
+            for task in await repos.plans.tasks(plan.id):
+                out[task.id] = _policy(task, plan, self.settings.policy)
+        return out
+
+    async def due_at(self, moment: datetime) -> list[Digest]:
+        """What would be sent at `moment` (nothing is written)."""
+        if not self.sending_time(moment):
+            return []
+        today = moment.astimezone(self.services.clock.tz).date()
+        cal = self.settings.calendar
+        policies = await self._policies()
+        by_unit: dict[int, list[TaskLine]] = defaultdict(list)
+        late: list[DeadlineView] = []
+        for view in await self.services.repos.deadlines.open_in_published():
+            due = view.deadline.due
+            policy = policies.get(view.deadline.task_id)
+            if due is None or policy is None:
+                continue
+            if today in reminder_days(due, policy, cal):
+                by_unit[view.deadline.unit_id].append(line(view, today))
+            if escalation_day(due, policy, cal) == today:
+                late.append(view)
+        digests: list[Digest] = []
+        stamp = today.isoformat()
+        for unit_id, lines in sorted(by_unit.items()):
+            lines.sort(key=lambda ln: ln.days_left if ln.days_left is not None else 10**6)
+            for to in await unit_recipients(self.services, unit_id):
+                text = self.services.texts("reminders.digest", lines=lines)
+                reply = Reply(text=text, choices=task_buttons(self.services.texts, lines))
+                key = f"remind:member={to.member.id}:date={stamp}"
+                digests.append(Digest(to, key, "remind", reply, tuple(lines)))
+        if late:
+            digests.extend(await self._late_digests(late, today))
+        return digests
+
+    async def _late_digests(self, views: list[DeadlineView], today: date) -> list[Digest]:
+        entries: list[_Late] = []
+        for view in views:
+            people = []
+            for to in await unit_recipients(self.services, view.deadline.unit_id):
+                identities = await self.services.repos.members.identities(to.member.id)
+                people.append(
+                    {
+                        "name": to.member.full_name,
+                        "reachable": any(i.reachable for i in identities),
+                    }
+                )
+            entries.append(_Late(line(view, today), people))
+        text = self.services.texts("reminders.late_units", entries=entries)
+        lines = tuple(e.line for e in entries)
+        return [
+            Digest(
+                to,
+                f"late:member={to.member.id}:date={today.isoformat()}",
+                "late",
+                Reply(text=text),
+                lines,
+            )
+            for to in await staff_recipients(self.services)
+        ]
+
+    async def tick(self, moment: datetime | None = None) -> int:
+        """Queue what is due now; a digest already queued today is not queued again."""
+        moment = moment or self.services.clock.now()
+        digests = await self.due_at(moment)
+        queued = 0
+        async with self.services.db.transaction():
+            for d in digests:
+                queued += int(await queue(self.services, d.to, d.key, d.kind, d.reply, priority=4))
+        if queued:
+            self.services.notifier.queued()
+        return queued
+
+
+def _policy(task: Task, plan: Plan, default: ReminderPolicy) -> ReminderPolicy:
+    return task.policy or plan.policy or default

@@ -1,0 +1,62 @@
+"""How a deadline is presented to a person: the plan's words for the window, days left, state."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from bot.chat import Choice
+from bot.domain import DeadlineState
+from messages import Texts
+from storage.deadlines import DeadlineView
+
+MAX_BUTTON_ROWS = 20
+
+
+@dataclass(frozen=True)
+class TaskLine:
+    deadline_id: int
+    ref: str
+    title: str
+    when: str  # the plan's words, or '' (the template then shows the due date)
+    period: str
+    due: date | None
+    days_left: int | None  # negative: late by that many days
+    state: str  # pending | in_progress | done | late
+    plan_number: str
+    unit_name: str
+
+
+def state_of(view: DeadlineView, today: date) -> str:
+    d = view.deadline
+    if d.state is DeadlineState.DONE:
+        return "done"
+    if d.late(today):
+        return "late"
+    return d.state.value
+
+
+def line(view: DeadlineView, today: date) -> TaskLine:
+    d = view.deadline
+    return TaskLine(
+        deadline_id=d.id,
+        ref=view.task_ref,
+        title=view.task_title,
+        when=view.when_words if not d.period else "",
+        period=d.period,
+        due=d.due,
+        days_left=(d.due - today).days if d.due else None,
+        state=state_of(view, today),
+        plan_number=view.plan_number,
+        unit_name=view.unit_name,
+    )
+
+
+def task_buttons(texts: Texts, lines: list[TaskLine]) -> tuple[tuple[Choice, ...], ...]:
+    """One row per open task: see its details (and, with forms, report on it)."""
+    out = []
+    for ln in lines:
+        if ln.state == "done":
+            continue
+        out.append((Choice(texts("tasks.button_details", ref=ln.ref), f"task:{ln.deadline_id}"),))
+    return tuple(out[:MAX_BUTTON_ROWS])
