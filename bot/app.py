@@ -1,15 +1,24 @@
-"""The composition root: builds the database, repositories, texts, router and channels, and is the
-only place that wires a platform SDK to the channel-neutral core."""
+"""The composition root: builds the database, repositories, texts, router, channels, the outbox
+sender and the reminder scheduler, and is the only place that wires a platform SDK to the
+channel-neutral core."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from bot.channels.ratelimit import RateLimits
 from bot.channels.telegram import TelegramChannel, TelegramConfig
-from bot.clock import Clock, FrozenClock, OffsetClock, SystemClock
+from bot.chat import MenuCommand
+from bot.clock import Clock, OffsetClock, SystemClock
+from bot.reminders import Reminders, ReminderSettings
+from bot.sender import OutboxSender
 from bot.services import Repos, Services
 from bot.settings import Settings
+from bot.worktime import QuietHours, WorkCalendar
 from handlers.menus import MENUS
 from handlers.router import Router
 from handlers.routes import build_router
@@ -18,11 +27,25 @@ from storage.db import Database
 
 log = logging.getLogger(__name__)
 
+TICK_SECONDS = 60
+
 
 def make_clock(settings: Settings) -> Clock:
     if settings.clock is not None:
         return OffsetClock(settings.tz, settings.clock)
     return SystemClock(settings.tz)
+
+
+def reminder_settings(settings: Settings) -> ReminderSettings:
+    return ReminderSettings(
+        at=settings.remind_at,
+        quiet=QuietHours.parse(settings.quiet_hours),
+        calendar=WorkCalendar(
+            skip_weekends=settings.skip_weekends,
+            country=settings.holidays,
+            extra=frozenset(settings.extra_holidays),
+        ),
+    )
 
 
 @dataclass
@@ -31,17 +54,42 @@ class App:
     db: Database
     services: Services
     router: Router
+    sender: OutboxSender
+    reminders: Reminders
     telegram: TelegramChannel | None = None
+    _tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    _scheduler: AsyncIOScheduler | None = None
 
-    async def start(self) -> None:
+    async def start(self, *, schedule: bool = True) -> None:
         if self.telegram is not None:
             await self.telegram.start()
             self.services = replace(self.services, bot_username=self.telegram.username)
             self.router.services = self.services
+            self.sender.channels["telegram"] = self.telegram.deliver
+        self._tasks.append(asyncio.create_task(self.sender.run(), name="outbox-sender"))
+        if schedule:
+            self._scheduler = AsyncIOScheduler(timezone=self.settings.tz)
+            self._scheduler.add_job(
+                self.reminders.tick,
+                "interval",
+                seconds=TICK_SECONDS,
+                id="reminders",
+                max_instances=1,
+                coalesce=True,
+            )
+            self._scheduler.start()
+            await self.reminders.tick()
 
     async def stop(self) -> None:
+        """Stop taking updates, let the messages in flight finish, then close the database."""
+        if self._scheduler is not None:
+            self._scheduler.shutdown(wait=False)
         if self.telegram is not None:
             await self.telegram.stop()
+        await self.sender.stop()
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
         await self.db.close()
 
 
@@ -56,26 +104,39 @@ async def open_services(settings: Settings, clock: Clock | None = None) -> Servi
 
 
 async def build_app(
-    settings: Settings, *, clock: Clock | FrozenClock | None = None, poll_timeout: float = 10.0
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    poll_timeout: float = 10.0,
+    limits: RateLimits | None = None,
 ) -> App:
     """Everything wired, not yet started. With a token, the Telegram channel is included."""
     services = await open_services(settings, clock)
     router = build_router(services)
-    app = App(settings=settings, db=services.db, services=services, router=router)
+    rsettings = reminder_settings(settings)
+    sender = OutboxSender(services, {}, quiet=rsettings.quiet)
+    services.notifier.listen(sender.wake)
+    app = App(
+        settings=settings,
+        db=services.db,
+        services=services,
+        router=router,
+        sender=sender,
+        reminders=Reminders(services, rsettings),
+    )
     if settings.telegram_token:
-        texts = services.texts
 
         async def unreachable(channel: str, chat_id: str, reason: str) -> None:
             await services.repos.members.mark_unreachable(channel, chat_id, reason)
 
-        from bot.chat import MenuCommand
-
+        texts = services.texts
         app.telegram = TelegramChannel(
             TelegramConfig(
                 token=settings.telegram_token,
                 api_url=settings.telegram_api_url,
                 file_url=settings.file_url,
                 poll_timeout=poll_timeout,
+                limits=limits or RateLimits(),
             ),
             handle=router.handle,
             texts=texts,

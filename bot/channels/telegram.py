@@ -223,20 +223,19 @@ class TelegramChannel:
     async def _on_update(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         inbound = to_inbound(update, self.username)
         query = update.callback_query
-        try:
-            if inbound is None:
-                return
-            if query is not None and query.message is not None:
-                await self._mark_pressed(update)
-            replies = await self._handle(inbound)
-            for reply in replies:
-                await self.send(inbound.chat_id, reply)
-        finally:
-            if query is not None:
-                try:
-                    await query.answer()
-                except BadRequest as exc:  # too old or answered already: nothing to do
-                    log.info("callback answer refused: %s", exc.message)
+        if query is not None:
+            # Answer at once, so the button stops spinning whatever happens next.
+            try:
+                await query.answer()
+            except BadRequest as exc:  # too old or answered already: nothing to do
+                log.info("callback answer refused: %s", exc.message)
+        if inbound is None:
+            return
+        if query is not None and query.message is not None:
+            await self._mark_pressed(update)
+        replies = await self._handle(inbound)
+        for reply in replies:
+            await self.send(inbound.chat_id, reply)
 
     async def _mark_pressed(self, update: Update) -> None:
         """Take the buttons off the pressed message and show what was chosen."""

@@ -1,0 +1,89 @@
+"""Fixtures for end-to-end tests: one emulator per test module, one bot (token, database) per
+test, the real python-telegram-bot Application polling it over HTTP."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from bot.app import App, build_app
+from bot.channels.ratelimit import RateLimits
+from bot.clock import FrozenClock
+from bot.sandbox.emulator_thread import EmulatorThread
+from bot.settings import Settings
+from tests.conftest import SAMPLE_UNITS, START, VN
+from tests.e2e.harness import TgUser, new_token, new_user_id
+
+
+@pytest.fixture(scope="module")
+def emulator() -> Iterator[EmulatorThread]:
+    with EmulatorThread() as emu:
+        yield emu
+
+
+@dataclass
+class Bot:
+    """A running bot under test, and what a test needs to drive it."""
+
+    app: App
+    emulator: EmulatorThread
+    token: str
+    http: httpx.AsyncClient
+    clock: FrozenClock
+    settings: Settings
+
+    @property
+    def control(self) -> str:
+        return f"{self.emulator.base_url}/_control/bots/{self.token}"
+
+    def user(self, name: str = "Nguyễn Văn An", user_id: int | None = None) -> TgUser:
+        return TgUser(self.http, self.control, user_id or new_user_id(), name)
+
+    async def restart(self) -> None:
+        """Stop the whole app and start a new one on the same database and token."""
+        await self.app.stop()
+        self.app = await build_app(
+            self.settings, clock=self.clock, poll_timeout=1, limits=FAST_LIMITS
+        )
+        await self.app.start(schedule=False)
+
+    async def limits(self, **changes: Any) -> None:
+        resp = await self.http.post(f"{self.control}/limits", json=changes)
+        assert resp.status_code < 400, resp.text
+
+
+# The bot's own pacing in tests that are not about rate limits: generous, so flows run fast.
+FAST_LIMITS = RateLimits(overall_rate=1000, overall_burst=100, chat_rate=100, chat_burst=100)
+
+
+def bot_settings(emulator: EmulatorThread, token: str, data_dir: Path) -> Settings:
+    return Settings(
+        telegram_token=token,
+        telegram_api_url=emulator.api_url,
+        telegram_file_url=emulator.file_url,
+        data_dir=data_dir,
+        _env_file=None,  # type: ignore[call-arg]
+    )
+
+
+@pytest.fixture
+async def tg(emulator: EmulatorThread, tmp_path: Path) -> AsyncIterator[Bot]:
+    token = new_token()
+    settings = bot_settings(emulator, token, tmp_path)
+    clock = FrozenClock(VN, START)
+    app = await build_app(settings, clock=clock, poll_timeout=1, limits=FAST_LIMITS)
+    async with app.db.transaction():
+        await app.services.repos.units.upsert_many(SAMPLE_UNITS, clock.now())
+    async with httpx.AsyncClient(timeout=httpx.Timeout(30.0)) as http:
+        bot = Bot(app, emulator, token, http, clock, settings)
+        await bot.limits(enabled=False)
+        await app.start(schedule=False)
+        try:
+            yield bot
+        finally:
+            await bot.app.stop()
