@@ -85,8 +85,10 @@ class App:
         if self._scheduler is not None:
             self._scheduler.shutdown(wait=False)
         if self.telegram is not None:
-            await self.telegram.stop()
+            await self.telegram.stop_polling()
         await self.sender.stop()
+        if self.telegram is not None:
+            await self.telegram.stop()
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
@@ -109,6 +111,7 @@ async def build_app(
     clock: Clock | None = None,
     poll_timeout: float = 10.0,
     limits: RateLimits | None = None,
+    request_timeout: float = 10.0,
 ) -> App:
     """Everything wired, not yet started. With a token, the Telegram channel is included."""
     services = await open_services(settings, clock)
@@ -136,6 +139,7 @@ async def build_app(
                 api_url=settings.telegram_api_url,
                 file_url=settings.file_url,
                 poll_timeout=poll_timeout,
+                request_timeout=request_timeout,
                 limits=limits or RateLimits(),
             ),
             handle=router.handle,

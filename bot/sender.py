@@ -45,11 +45,17 @@ class OutboxSender:
         self._wake = asyncio.Event()
         self._idle_wait = idle_wait
         self._stopping = False
+        self._idle = asyncio.Event()  # set while nothing is due
         self._in_flight: set[asyncio.Task[None]] = set()
 
     def wake(self) -> None:
         """Something was queued: look now rather than at the next idle check."""
+        self._idle.clear()
         self._wake.set()
+
+    async def idle(self) -> None:
+        """Wait until the sender has found nothing due (for tests and a clean shutdown)."""
+        await self._idle.wait()
 
     async def recover(self) -> int:
         """On start: rows a crashed process left 'sending' are sent again."""
@@ -62,6 +68,8 @@ class OutboxSender:
             sent = await self.drain_once()
             if sent == 0 and not self._stopping:
                 self._wake.clear()
+                if not self._wake.is_set():
+                    self._idle.set()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), await self._pause())
 

@@ -107,16 +107,14 @@ class DeadlineRepository:
 
     async def cancel_except(self, task_id: int, keep: Sequence[int], now: datetime) -> list[int]:
         """Cancel the task's open deadlines not in `keep`; returns the unit ids affected."""
-        marks = ",".join("?" * len(keep)) or "NULL"
+        where = "task_id = ? AND cancelled_at IS NULL"
+        if keep:  # (`id NOT IN (NULL)` would match nothing)
+            where += f" AND id NOT IN ({','.join('?' * len(keep))})"
         rows = await self._db.fetch_all(
-            f"SELECT DISTINCT unit_id FROM deadlines WHERE task_id = ? AND cancelled_at IS NULL"
-            f" AND id NOT IN ({marks})",
-            (task_id, *keep),
+            f"SELECT DISTINCT unit_id FROM deadlines WHERE {where}", (task_id, *keep)
         )
         await self._db.execute(
-            f"UPDATE deadlines SET cancelled_at = ? WHERE task_id = ? AND cancelled_at IS NULL"
-            f" AND id NOT IN ({marks})",
-            (utc_iso(now), task_id, *keep),
+            f"UPDATE deadlines SET cancelled_at = ? WHERE {where}", (utc_iso(now), task_id, *keep)
         )
         return [r[0] for r in rows]
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import html
 import logging
+import os
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -38,6 +39,9 @@ from messages import Texts
 
 log = logging.getLogger(__name__)
 
+# Opt in to python-telegram-bot's coming behaviour: durations (retry_after) as timedelta.
+os.environ.setdefault("PTB_TIMEDELTA", "true")
+
 TEXT_LIMIT = int(MessageLimit.MAX_TEXT_LENGTH)  # 4096
 CAPTION_LIMIT = int(MessageLimit.CAPTION_LENGTH)  # 1024
 
@@ -51,6 +55,7 @@ class TelegramConfig:
     api_url: str
     file_url: str
     poll_timeout: float = 10.0
+    request_timeout: float = 10.0
     limits: RateLimits = field(default_factory=RateLimits)
 
 
@@ -186,6 +191,9 @@ class TelegramChannel:
             .base_url(config.api_url)
             .base_file_url(config.file_url)
             .rate_limiter(PriorityRateLimiter(config.limits))
+            .read_timeout(config.request_timeout)
+            .write_timeout(config.request_timeout)
+            .connect_timeout(config.request_timeout)
             .get_updates_read_timeout(config.poll_timeout + 10)
             .build()
         )
@@ -211,10 +219,15 @@ class TelegramChannel:
         )
         log.info("telegram: polling as @%s", self.username)
 
-    async def stop(self) -> None:
+    async def stop_polling(self) -> None:
+        """Take no more updates (messages can still be sent until `stop`)."""
         app = self.application
         if app.updater is not None and app.updater.running:
             await app.updater.stop()
+
+    async def stop(self) -> None:
+        app = self.application
+        await self.stop_polling()
         if app.running:
             await app.stop()
         await app.shutdown()

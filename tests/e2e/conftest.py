@@ -46,10 +46,12 @@ class Bot:
 
     async def restart(self) -> None:
         """Stop the whole app and start a new one on the same database and token."""
+        await self.restart_with()
+
+    async def restart_with(self, **options: Any) -> None:
         await self.app.stop()
-        self.app = await build_app(
-            self.settings, clock=self.clock, poll_timeout=1, limits=FAST_LIMITS
-        )
+        options = {"poll_timeout": 1, "limits": FAST_LIMITS, **options}
+        self.app = await build_app(self.settings, clock=self.clock, **options)
         await self.app.start(schedule=False)
 
     async def limits(self, **changes: Any) -> None:
