@@ -1189,14 +1189,18 @@ class TelegramEmulator:
     # lifecycle
 
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
-        """Serve on ``host:port`` (0 = any free port); returns the base URL."""
+        """Serve on ``host:port`` (0 = any free port); returns the base URL.
+
+        A wildcard host ("0.0.0.0") is served on every interface and addressed as 127.0.0.1.
+        """
         runner = web.AppRunner(self.app, handle_signals=False, shutdown_timeout=1.0)
         await runner.setup()
         site = web.TCPSite(runner, host, port)
         await site.start()
         self._runner = runner
         actual_port = runner.addresses[0][1]
-        self._base_url = f"http://{host}:{actual_port}"
+        reachable = "127.0.0.1" if host in ("", "0.0.0.0", "::") else host
+        self._base_url = f"http://{reachable}:{actual_port}"
         return self._base_url
 
     async def stop(self) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import io
 import secrets
 import time
@@ -693,17 +694,35 @@ async def test_a_photo_gets_sizes_and_can_be_sent_again_by_file_id(sandbox: Sand
     assert foreign == "Bad Request: wrong file identifier/HTTP URL specified"
 
 
-async def test_users_can_send_photos_and_stickers(sandbox: Sandbox) -> None:
+async def test_users_can_send_photos_stickers_and_documents(sandbox: Sandbox) -> None:
     photo = await sandbox.control(
         "POST", f"users/{USER}/photo", files={"file": ("a.png", png(100, 50), "image/png")}
     )
     assert photo.status_code == 200
     sticker = await sandbox.control("POST", f"users/{USER}/sticker", json={"emoji": "🎉"})
     assert sticker.status_code == 200
+    document = await sandbox.control(
+        "POST",
+        f"users/{USER}/document",
+        json={
+            "name": "danh-sach.csv",
+            "content_base64": base64.b64encode(b"ma,ten\n1,An\n").decode(),
+            "caption": "Danh sách",
+        },
+    )
+    assert document.status_code == 200
+
     updates = await sandbox.updates()
     assert updates[0]["message"]["photo"][-1]["width"] == 100
     assert updates[1]["message"]["sticker"]["emoji"] == "🎉"
     assert "text" not in updates[1]["message"]
+    sent_document = updates[2]["message"]
+    assert sent_document["document"]["file_name"] == "danh-sach.csv"
+    assert sent_document["document"]["mime_type"] == "text/csv"
+    assert sent_document["caption"] == "Danh sách"
+    file = await sandbox.ok("getFile", file_id=document.json()["file_id"])
+    download = await sandbox.http.get(f"/file/bot{sandbox.token}/{file['file_path']}")
+    assert download.content == b"ma,ten\n1,An\n"
 
 
 # --------------------------------------------------------------------------- commands, actions
