@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -21,15 +21,13 @@ import httpx
 from telegram import Bot
 from telegram.error import RetryAfter, TelegramError
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from bot.app import build_app  # noqa: E402
-from bot.chat import Reply  # noqa: E402
-from bot.domain import Role, UnitKind  # noqa: E402
-from bot.sandbox.telegram_emulator import TelegramEmulator  # noqa: E402
-from bot.settings import Settings  # noqa: E402
-from storage.outbox import NewMessage  # noqa: E402
-from storage.units import NewUnit  # noqa: E402
+from bot.app import build_app
+from bot.chat import Reply
+from bot.domain import Role, UnitKind
+from bot.sandbox.telegram_emulator import TelegramEmulator
+from bot.settings import Settings
+from storage.outbox import NewMessage
+from storage.units import NewUnit
 
 CEILING = 30.0
 FIRST_CHAT = 5_000_000
@@ -52,10 +50,8 @@ async def interactive_probe(
         if got:
             latencies.append((time.perf_counter() - started) * 1000)
             seen += got
-        try:
+        with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), every)
-        except TimeoutError:
-            pass
     return latencies
 
 
@@ -138,10 +134,7 @@ async def ours(emulator: TelegramEmulator, n: int, data: Path) -> dict[str, floa
         started = time.perf_counter()
         probe = asyncio.create_task(interactive_probe(http, control, probe_user, stop, 1.0))
         app.sender.wake()
-        while (await services.repos.outbox.counts()).get("pending", 0) or (
-            await services.repos.outbox.counts()
-        ).get("sending", 0):
-            await asyncio.sleep(0.2)
+        await app.sender.idle()
         elapsed = time.perf_counter() - started
         stop.set()
         latencies = await probe
