@@ -20,6 +20,7 @@ import httpx
 import jinja2
 import typer
 
+from bot.cli_plan import plan_app
 from bot.clock import Clock, OffsetClock, SystemClock
 from bot.domain import Invite, Role, Unit
 from bot.settings import Settings, SettingsError, load_settings
@@ -48,6 +49,7 @@ members_app = typer.Typer(help="Registered members.")
 app.add_typer(units_app, name="units", no_args_is_help=True)
 app.add_typer(invite_app, name="invite", no_args_is_help=True)
 app.add_typer(members_app, name="members", no_args_is_help=True)
+app.add_typer(plan_app, name="plan", no_args_is_help=True)
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON on stdout for scripts.")]
 
