@@ -13,7 +13,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from bot.channels.ratelimit import RateLimits
 from bot.channels.telegram import TelegramChannel, TelegramConfig
 from bot.chat import MenuCommand
-from bot.clock import Clock, OffsetClock, SystemClock
+from bot.clock import Clock, clock_for
 from bot.reminders import Reminders, ReminderSettings
 from bot.sender import OutboxSender
 from bot.services import Repos, Services
@@ -28,12 +28,6 @@ from storage.db import Database
 log = logging.getLogger(__name__)
 
 TICK_SECONDS = 60
-
-
-def make_clock(settings: Settings) -> Clock:
-    if settings.clock is not None:
-        return OffsetClock(settings.tz, settings.clock)
-    return SystemClock(settings.tz)
 
 
 def reminder_settings(settings: Settings) -> ReminderSettings:
@@ -101,7 +95,7 @@ async def open_services(settings: Settings, clock: Clock | None = None) -> Servi
         db=db,
         repos=Repos.on(db),
         texts=Texts("vi", settings.tz),
-        clock=clock or make_clock(settings),
+        clock=clock or clock_for(settings.tz, settings.clock),
     )
 
 

@@ -6,24 +6,23 @@ a script may read take --json: then stdout holds one JSON document and nothing e
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import re
-import sqlite3
 import sys
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Annotated, Any, NoReturn, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import httpx
 import jinja2
 import typer
 
+from bot.cli_common import fail, print_json, settings_or_exit, with_db
 from bot.cli_plan import plan_app
-from bot.clock import Clock, OffsetClock, SystemClock
+from bot.clock import clock_for
 from bot.domain import Invite, Role, Unit
-from bot.settings import Settings, SettingsError, load_settings
+from bot.settings import Settings
 from bot.units_import import ImportRejected, fold, import_units, load_file
 from messages import Texts
 from storage.db import Database
@@ -152,45 +151,6 @@ def _root() -> None:
     """Đôn Đốc: carry a plan out across the units of a Party Committee."""
 
 
-def _fail(message: str, code: int = 1) -> NoReturn:
-    typer.echo(message, err=True)
-    raise typer.Exit(code)
-
-
-def _settings() -> Settings:
-    try:
-        return load_settings()
-    except SettingsError as exc:
-        _fail(str(exc), 2)
-
-
-def _clock(settings: Settings) -> Clock:
-    """As bot.app.make_clock, without importing the channels: DONDOC_CLOCK or the real time."""
-    if settings.clock is not None:
-        return OffsetClock(settings.tz, settings.clock)
-    return SystemClock(settings.tz)
-
-
-def _with_db(settings: Settings, body: Callable[[Database], Awaitable[T]]) -> T:
-    """Open the database (migrations apply), run `body`, close it, all in one event loop."""
-
-    async def go() -> T:
-        try:
-            db = await Database.open(settings.db_path)
-        except (OSError, sqlite3.Error) as exc:
-            _fail(f"Cannot open the database {settings.db_path}: {exc}")
-        try:
-            return await body(db)
-        finally:
-            await db.close()
-
-    return asyncio.run(go())
-
-
-def _print_json(value: Any) -> None:
-    typer.echo(json.dumps(value, ensure_ascii=False, indent=2))
-
-
 def _when(moment: datetime, settings: Settings) -> str:
     """20/4/2024 14:30 in the configured time zone."""
     local = moment.astimezone(settings.tz)
@@ -265,21 +225,21 @@ def units_import(
     as_json: JsonOption = False,
 ) -> None:
     """Import units (code, name, parent, kind) from CSV, Excel or YAML: all or nothing."""
-    settings = _settings()
-    now = _clock(settings).now()
+    settings = settings_or_exit()
+    now = clock_for(settings.tz, settings.clock).now()
     try:
         rows = load_file(file)
-        result = _with_db(settings, lambda db: import_units(db, rows, now))
+        result = with_db(settings, lambda db: import_units(db, rows, now))
     except ImportRejected as rejected:
         if as_json:
-            _print_json({"ok": False, "errors": [e.as_dict() for e in rejected.errors]})
+            print_json({"ok": False, "errors": [e.as_dict() for e in rejected.errors]})
         else:
             typer.echo(rejected.summary(file.name), err=True)
             for error in rejected.errors:
                 typer.echo(f"  {error}", err=True)
         raise typer.Exit(1) from None
     if as_json:
-        _print_json(
+        print_json(
             {
                 "ok": True,
                 "created": result.created,
@@ -297,16 +257,16 @@ def units_import(
 @units_app.command("list")
 def units_list(as_json: JsonOption = False) -> None:
     """Show the units as a tree, with their kind and how many members each has."""
-    settings = _settings()
+    settings = settings_or_exit()
 
     async def load(db: Database) -> tuple[list[Unit], dict[int, int]]:
         return await UnitRepository(db).all(), await MemberRepository(db).count_by_unit()
 
-    units, counts = _with_db(settings, load)
+    units, counts = with_db(settings, load)
     by_id = {u.id: u for u in units}
     tree = _tree(units)
     if as_json:
-        _print_json(
+        print_json(
             [
                 {
                     "code": unit.code,
@@ -363,10 +323,10 @@ def invite_create(
     as_json: JsonOption = False,
 ) -> None:
     """Create an invite for a unit and role; prints its code and t.me link."""
-    settings = _settings()
+    settings = settings_or_exit()
     username_option = _bot_username_option(bot)
     valid_for = expires or timedelta(days=settings.invite_days)
-    now = _clock(settings).now()
+    now = clock_for(settings.tz, settings.clock).now()
 
     async def create(db: Database) -> tuple[Invite, Unit] | None:
         found = await UnitRepository(db).by_code(unit.strip())
@@ -377,9 +337,9 @@ def invite_create(
         )
         return invite, found
 
-    created = _with_db(settings, create)
+    created = with_db(settings, create)
     if created is None:
-        _fail(f"No unit with code {unit!r}: see `dondoc units list`.")
+        fail(f"No unit with code {unit!r}: see `dondoc units list`.")
     invite, found = created
     username = resolve_bot_username(settings, username_option)
     if username is None:
@@ -389,7 +349,7 @@ def invite_create(
             err=True,
         )
     if as_json:
-        _print_json(_invite_json(invite, found, settings, now, username))
+        print_json(_invite_json(invite, found, settings, now, username))
         return
     lines = [
         f"Invite for {found.name} ({found.code}), role {invite.role.value}",
@@ -406,16 +366,16 @@ def invite_create(
 @invite_app.command("list")
 def invite_list(as_json: JsonOption = False) -> None:
     """List invites with their use count, expiry and state (active, used, expired, revoked)."""
-    settings = _settings()
-    now = _clock(settings).now()
+    settings = settings_or_exit()
+    now = clock_for(settings.tz, settings.clock).now()
 
     async def load(db: Database) -> tuple[list[Invite], dict[int, Unit]]:
         units = {u.id: u for u in await UnitRepository(db).all()}
         return await InviteRepository(db).all(), units
 
-    invites, units = _with_db(settings, load)
+    invites, units = with_db(settings, load)
     if as_json:
-        _print_json(
+        print_json(
             [_invite_json(i, units[i.unit_id], settings, now, None) for i in invites],
         )
         return
@@ -440,8 +400,8 @@ def invite_list(as_json: JsonOption = False) -> None:
 @invite_app.command("revoke")
 def invite_revoke(code: Annotated[str, typer.Argument(help="The invite's code.")]) -> None:
     """Revoke an invite so nobody can register with it any more."""
-    settings = _settings()
-    now = _clock(settings).now()
+    settings = settings_or_exit()
+    now = clock_for(settings.tz, settings.clock).now()
 
     async def revoke(db: Database) -> str | None:
         repo = InviteRepository(db)
@@ -455,9 +415,9 @@ def invite_revoke(code: Annotated[str, typer.Argument(help="The invite's code.")
         await repo.revoke(invite.code, now)
         return None
 
-    problem = _with_db(settings, revoke)
+    problem = with_db(settings, revoke)
     if problem:
-        _fail(problem)
+        fail(problem)
     typer.echo(f"Revoked invite {code.strip()}.")
 
 
@@ -485,14 +445,14 @@ def invite_sheet(
     """Create one fresh invite per unit and print their QR codes on A4 pages (PDF or PNG)."""
     from bot.invite_sheet import SheetEntry, find_font, render_pages, save_pages
 
-    settings = _settings()
+    settings = settings_or_exit()
     if out.suffix.lower() not in (".pdf", ".png"):
         raise typer.BadParameter("must end in .pdf or .png", param_hint="--out")
     if font is not None and not font.is_file():
         raise typer.BadParameter(f"{font} is not a file", param_hint="--font")
     username = resolve_bot_username(settings, _bot_username_option(bot))
     if username is None:
-        _fail("Could not ask Telegram for the bot's username (getMe failed): pass --bot USERNAME.")
+        fail("Could not ask Telegram for the bot's username (getMe failed): pass --bot USERNAME.")
     font_path = font or find_font()
     if font_path is None:
         typer.echo(
@@ -502,7 +462,7 @@ def invite_sheet(
         )
     wanted = [c.strip() for c in units.split(",") if c.strip()] if units is not None else None
     valid_for = expires or timedelta(days=settings.invite_days)
-    now = _clock(settings).now()
+    now = clock_for(settings.tz, settings.clock).now()
     texts = Texts("vi", settings.tz)
 
     async def make(db: Database) -> tuple[list[Path], list[tuple[Invite, Unit]]] | str:
@@ -541,14 +501,14 @@ def invite_sheet(
         return written, made
 
     try:
-        outcome = _with_db(settings, make)
+        outcome = with_db(settings, make)
     except _SheetNotWritten as exc:
-        _fail(str(exc))
+        fail(str(exc))
     if isinstance(outcome, str):
-        _fail(outcome)
+        fail(outcome)
     written, made = outcome
     if as_json:
-        _print_json(
+        print_json(
             {
                 "files": [str(p) for p in written],
                 "invites": [_invite_json(i, u, settings, now, username) for i, u in made],
@@ -583,10 +543,10 @@ class _SheetNotWritten(Exception):
 @members_app.command("list")
 def members_list(as_json: JsonOption = False) -> None:
     """List registered members: unit, role, name, channels, when, and whether reachable."""
-    settings = _settings()
-    listing = _with_db(settings, lambda db: MemberRepository(db).listing())
+    settings = settings_or_exit()
+    listing = with_db(settings, lambda db: MemberRepository(db).listing())
     if as_json:
-        _print_json(
+        print_json(
             [
                 {
                     "unit": m.unit_code,
@@ -627,7 +587,7 @@ def members_list(as_json: JsonOption = False) -> None:
 @app.command("run")
 def run() -> None:
     """Run the bot: on Telegram with DONDOC_TELEGRAM_TOKEN, else the local sandbox."""
-    settings = _settings()
+    settings = settings_or_exit()
     from bot.runner import run as run_bot
 
     asyncio.run(run_bot(settings))
@@ -639,7 +599,7 @@ def chat(
     name: Annotated[str | None, typer.Option("--name", help="The user's display name.")] = None,
 ) -> None:
     """Talk to the sandbox bot in this terminal as one user."""
-    settings = _settings()
+    settings = settings_or_exit()
     from bot.terminal_chat import chat as terminal_chat
 
     try:

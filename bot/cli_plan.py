@@ -7,24 +7,21 @@ comes from messages/vi/plan_file.j2."""
 
 from __future__ import annotations
 
-import asyncio
 import json
-import sqlite3
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Annotated, Any, NoReturn, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import jinja2
 import typer
 
-from bot.clock import Clock, OffsetClock, SystemClock
+from bot.cli_common import fail, print_json, settings_or_exit, texts_for, with_services
 from bot.domain import Audience, Plan, Quota, Repeat, Task, Unit
 from bot.plan_file import ImportResult, PlanFileError, import_plan_file, write_xlsx_template
-from bot.services import Repos, Services
-from bot.settings import Settings, SettingsError, load_settings
+from bot.services import Services
+from bot.settings import Settings
 from bot.timeexpr import format_date
 from messages import Texts, plain, vn_datetime
-from storage.db import Database
 from storage.plans import audience_to_json
 
 T = TypeVar("T")
@@ -42,54 +39,8 @@ PlanArgument = Annotated[str, typer.Argument(metavar="PLAN", help="The plan's nu
 # Plumbing
 
 
-def _fail(message: str, code: int = 1) -> NoReturn:
-    typer.echo(message, err=True)
-    raise typer.Exit(code)
-
-
-def _settings() -> Settings:
-    try:
-        return load_settings()
-    except SettingsError as exc:
-        _fail(str(exc), 2)
-
-
-def _clock(settings: Settings) -> Clock:
-    """As bot.app.make_clock, without importing the channels."""
-    if settings.clock is not None:
-        return OffsetClock(settings.tz, settings.clock)
-    return SystemClock(settings.tz)
-
-
-def _texts(settings: Settings) -> Texts:
-    return Texts("vi", settings.tz)
-
-
 def _say(texts: Texts, key: str, /, *, err: bool = False, **values: Any) -> None:
     typer.echo(plain(texts(key, **values)), err=err)
-
-
-def _with_services(settings: Settings, body: Callable[[Services], Awaitable[T]]) -> T:
-    """Open the database (migrations apply), run `body` with the services, close it."""
-
-    async def go() -> T:
-        try:
-            db = await Database.open(settings.db_path)
-        except (OSError, sqlite3.Error) as exc:
-            _fail(f"Cannot open the database {settings.db_path}: {exc}")
-        services = Services(
-            db=db, repos=Repos.on(db), texts=_texts(settings), clock=_clock(settings)
-        )
-        try:
-            return await body(services)
-        finally:
-            await db.close()
-
-    return asyncio.run(go())
-
-
-def _print_json(value: Any) -> None:
-    typer.echo(json.dumps(value, ensure_ascii=False, indent=2))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -235,8 +186,8 @@ def plan_import(
     ] = False,
 ) -> None:
     """Check a plan file as a whole and save it as a draft (all or nothing)."""
-    settings = _settings()
-    texts = _texts(settings)
+    settings = settings_or_exit()
+    texts = texts_for(settings)
 
     async def body(services: Services) -> tuple[ImportResult, list[Task], dict[int, Unit]]:
         result = await import_plan_file(services, file, amend=amend)
@@ -244,10 +195,10 @@ def plan_import(
         return result, tasks, units
 
     try:
-        result, tasks, units = _with_services(settings, body)
+        result, tasks, units = with_services(settings, body)
     except PlanFileError as rejected:
         if as_json:
-            _print_json({"ok": False, "errors": [e.as_dict() for e in rejected.errors]})
+            print_json({"ok": False, "errors": [e.as_dict() for e in rejected.errors]})
         else:
             _say(
                 texts,
@@ -273,7 +224,7 @@ def plan_import(
                 "cancelled": list(result.amendment.cancelled),
                 "messages": result.amendment.messages,
             }
-        _print_json(data)
+        print_json(data)
         return
     if result.amendment is not None:
         change = result.amendment
@@ -298,19 +249,19 @@ def plan_import(
 @plan_app.command("show")
 def plan_show(plan_key: PlanArgument, as_json: JsonOption = False) -> None:
     """A plan's header and its tasks in order: window, repeat, audience, lead, form, quota."""
-    settings = _settings()
-    texts = _texts(settings)
+    settings = settings_or_exit()
+    texts = texts_for(settings)
 
     async def body(services: Services) -> tuple[Plan, list[Task], dict[int, Unit]] | None:
         plan = await services.repos.plans.find(plan_key.strip())
         return None if plan is None else await _plan_and_tasks(services, plan)
 
-    found = _with_services(settings, body)
+    found = with_services(settings, body)
     if found is None:
-        _fail(plain(texts("plan_file.not_found", key=plan_key)))
+        fail(plain(texts("plan_file.not_found", key=plan_key)))
     plan, tasks, units = found
     if as_json:
-        _print_json(
+        print_json(
             {"plan": plan_json(plan, len(tasks)), "tasks": [task_json(t, units) for t in tasks]}
         )
         return
@@ -323,16 +274,16 @@ def plan_show(plan_key: PlanArgument, as_json: JsonOption = False) -> None:
 @plan_app.command("list")
 def plan_list(as_json: JsonOption = False) -> None:
     """Every plan: number, title, status, how many tasks, when it was published."""
-    settings = _settings()
-    texts = _texts(settings)
+    settings = settings_or_exit()
+    texts = texts_for(settings)
 
     async def body(services: Services) -> list[tuple[Plan, int]]:
         plans = await services.repos.plans.all()
         return [(p, len(await services.repos.plans.tasks(p.id))) for p in plans]
 
-    plans = _with_services(settings, body)
+    plans = with_services(settings, body)
     if as_json:
-        _print_json([plan_json(p, count) for p, count in plans])
+        print_json([plan_json(p, count) for p, count in plans])
         return
     if not plans:
         _say(texts, "plan_file.no_plans")
@@ -353,19 +304,19 @@ def plan_list(as_json: JsonOption = False) -> None:
 @plan_app.command("publish")
 def plan_publish(plan_key: PlanArgument) -> None:
     """Publish a draft: each unit owes its deadlines and its secretary gets the tasks."""
-    settings = _settings()
-    texts = _texts(settings)
+    settings = settings_or_exit()
+    texts = texts_for(settings)
 
     async def body(services: Services) -> str:
         from bot import publishing
 
         plan = await services.repos.plans.find(plan_key.strip())
         if plan is None:
-            _fail(plain(texts("plan_file.not_found", key=plan_key)))
+            fail(plain(texts("plan_file.not_found", key=plan_key)))
         try:
             summary = await publishing.publish(services, plan)
         except publishing.PublishError as exc:
-            _fail(
+            fail(
                 plain(
                     texts(
                         "plan_file.publish_refused",
@@ -382,7 +333,7 @@ def plan_publish(plan_key: PlanArgument) -> None:
             messages=summary.messages,
         )
 
-    typer.echo(plain(_with_services(settings, body)))
+    typer.echo(plain(with_services(settings, body)))
 
 
 def _publish_reason(texts: Texts, reason: str) -> str:
@@ -400,12 +351,12 @@ def plan_template(
     ],
 ) -> None:
     """Write an empty Excel plan (sheets "tasks" and "plan") for an office to fill in."""
-    settings = _settings()
+    settings = settings_or_exit()
     if out.suffix.lower() != ".xlsx":
         raise typer.BadParameter("must end in .xlsx", param_hint="--out")
-    texts = _texts(settings)
+    texts = texts_for(settings)
     try:
         write_xlsx_template(out, texts)
     except OSError as exc:
-        _fail(f"Cannot write {out}: {exc}")
+        fail(f"Cannot write {out}: {exc}")
     _say(texts, "plan_file.template_written", path=str(out))

@@ -73,3 +73,8 @@ def from_iso(text: str) -> datetime:
 
 def monotonic() -> float:
     return time.monotonic()
+
+
+def clock_for(tz: ZoneInfo, start: datetime | None) -> Clock:
+    """DONDOC_CLOCK's clock (starts there and runs on), or the real time."""
+    return OffsetClock(tz, start) if start is not None else SystemClock(tz)

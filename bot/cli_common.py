@@ -1,0 +1,72 @@
+"""Plumbing shared by the `dondoc` commands: settings that stop with one line, the database opened
+around a command, JSON on stdout."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sqlite3
+from collections.abc import Awaitable, Callable
+from typing import Any, NoReturn, TypeVar
+
+import typer
+
+from bot.clock import clock_for
+from bot.services import Repos, Services
+from bot.settings import Settings, SettingsError, load_settings
+from messages import Texts
+from storage.db import Database
+
+T = TypeVar("T")
+
+
+def fail(message: str, code: int = 1) -> NoReturn:
+    typer.echo(message, err=True)
+    raise typer.Exit(code)
+
+
+def settings_or_exit() -> Settings:
+    """The settings, or one line on stderr and exit 2."""
+    try:
+        return load_settings()
+    except SettingsError as exc:
+        fail(str(exc), 2)
+
+
+def texts_for(settings: Settings) -> Texts:
+    return Texts("vi", settings.tz)
+
+
+def print_json(value: Any) -> None:
+    typer.echo(json.dumps(value, ensure_ascii=False, indent=2))
+
+
+def with_db(settings: Settings, body: Callable[[Database], Awaitable[T]]) -> T:
+    """Open the database (migrations apply), run `body`, close it, all in one event loop."""
+
+    async def go() -> T:
+        try:
+            db = await Database.open(settings.db_path)
+        except (OSError, sqlite3.Error) as exc:
+            fail(f"Cannot open the database {settings.db_path}: {exc}")
+        try:
+            return await body(db)
+        finally:
+            await db.close()
+
+    return asyncio.run(go())
+
+
+def with_services(settings: Settings, body: Callable[[Services], Awaitable[T]]) -> T:
+    """As `with_db`, with the services a handler would get."""
+
+    async def run(db: Database) -> T:
+        services = Services(
+            db=db,
+            repos=Repos.on(db),
+            texts=texts_for(settings),
+            clock=clock_for(settings.tz, settings.clock),
+        )
+        return await body(services)
+
+    return with_db(settings, run)
