@@ -18,7 +18,6 @@ from bot.reminders import Reminders, ReminderSettings
 from bot.sender import OutboxSender
 from bot.services import Repos, Services
 from bot.settings import Settings
-from bot.worktime import QuietHours, WorkCalendar
 from handlers.menus import MENUS
 from handlers.router import Router
 from handlers.routes import build_router
@@ -28,18 +27,6 @@ from storage.db import Database
 log = logging.getLogger(__name__)
 
 TICK_SECONDS = 60
-
-
-def reminder_settings(settings: Settings) -> ReminderSettings:
-    return ReminderSettings(
-        at=settings.remind_at,
-        quiet=QuietHours.parse(settings.quiet_hours),
-        calendar=WorkCalendar(
-            skip_weekends=settings.skip_weekends,
-            country=settings.holidays,
-            extra=frozenset(settings.extra_holidays),
-        ),
-    )
 
 
 @dataclass
@@ -110,7 +97,7 @@ async def build_app(
     """Everything wired, not yet started. With a token, the Telegram channel is included."""
     services = await open_services(settings, clock)
     router = build_router(services)
-    rsettings = reminder_settings(settings)
+    rsettings = ReminderSettings.of(settings)
     sender = OutboxSender(services, {}, quiet=rsettings.quiet)
     services.notifier.listen(sender.wake)
     app = App(

@@ -20,6 +20,7 @@ import typer
 
 from bot.cli_common import fail, print_json, settings_or_exit, with_db
 from bot.cli_plan import plan_app
+from bot.cli_reminders import reminders_app
 from bot.clock import clock_for
 from bot.domain import Invite, Role, Unit
 from bot.settings import Settings
@@ -49,6 +50,7 @@ app.add_typer(units_app, name="units", no_args_is_help=True)
 app.add_typer(invite_app, name="invite", no_args_is_help=True)
 app.add_typer(members_app, name="members", no_args_is_help=True)
 app.add_typer(plan_app, name="plan", no_args_is_help=True)
+app.add_typer(reminders_app, name="reminders", no_args_is_help=True)
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON on stdout for scripts.")]
 

@@ -13,6 +13,7 @@ from bot.chat import Reply
 from bot.deliveries import Recipient, queue, staff_recipients, unit_recipients
 from bot.domain import Plan, ReminderPolicy, Task
 from bot.services import Services
+from bot.settings import Settings
 from bot.tasklines import TaskLine, line, task_buttons
 from bot.worktime import QuietHours, WorkCalendar
 from storage.deadlines import DeadlineView
@@ -26,6 +27,18 @@ class ReminderSettings:
     quiet: QuietHours = field(default_factory=QuietHours)
     calendar: WorkCalendar = field(default_factory=WorkCalendar)
     policy: ReminderPolicy = DEFAULT_POLICY
+
+    @classmethod
+    def of(cls, settings: Settings) -> ReminderSettings:
+        return cls(
+            at=settings.remind_at,
+            quiet=QuietHours.parse(settings.quiet_hours),
+            calendar=WorkCalendar(
+                skip_weekends=settings.skip_weekends,
+                country=settings.holidays,
+                extra=frozenset(settings.extra_holidays),
+            ),
+        )
 
 
 def reminder_days(due: date, policy: ReminderPolicy, cal: WorkCalendar) -> dict[date, int]:
