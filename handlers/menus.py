@@ -11,9 +11,9 @@ MENUS: dict[Role | None, tuple[str, ...]] = {
     None: ("start", "help"),
     Role.SECRETARY: ("viec", "help", "huy"),
     Role.DEPUTY: ("viec", "help", "huy"),
-    Role.OFFICE: ("help", "huy"),
+    Role.OFFICE: ("kehoach", "help", "huy"),
     Role.LEADER: ("help", "huy"),
-    Role.ADMIN: ("help", "huy"),
+    Role.ADMIN: ("kehoach", "help", "huy"),
 }
 
 

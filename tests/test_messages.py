@@ -53,13 +53,16 @@ _LINE = TaskLine(
     "185-KH/ĐUK",
     "Chi bộ Văn phòng",
 )
-_PLAN = {"number": "185-KH/ĐUK", "title": "Kế hoạch", "revision": 2}
+_PLAN = {"id": 1, "number": "185-KH/ĐUK", "title": "Kế hoạch", "revision": 2, "status": "draft"}
 SAMPLES: dict[str, object] = {
     "invites": [{"code": "abc", "role": "Bí thư", "unit_name": "CB"}],
     "ln": _LINE,
     "lines": [_LINE],
     "plan": _PLAN,
     "p": "2024-04",
+    "plans": [_PLAN],
+    "counts": {1: 3},
+    "summary": {"units": 4, "deadlines": 8, "messages": 4},
     "s": "late",
     "changes": [{"kind": "moved", "ref": "II.6", "title": "Báo cáo", "old": "a", "new": "b"}],
     "entries": [{"line": _LINE, "secretaries": [{"name": "An", "reachable": False}]}],

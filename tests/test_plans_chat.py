@@ -1,0 +1,48 @@
+"""The office publishes a draft plan from chat, after seeing how many units it will reach."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from bot.domain import PlanStatus, Role
+from bot.services import Services
+from handlers.routes import build_router
+from tests.chatkit import Person
+from tests.planning import draft, member, task
+
+
+async def test_office_publishes_a_draft_from_chat_after_confirming(org: Services) -> None:
+    await member(org, "VP", "900", "Chánh Văn phòng", Role.OFFICE)
+    await member(org, "CBVP", "901", "An")
+    plan = await draft(org, task("II.6", "Báo cáo thi đua", due=date(2024, 4, 20)))
+    office = Person(build_router(org), "900")
+    [listing] = await office.says("/kehoach")
+    assert "185-KH/ĐUK" in listing.text and "bản nháp" in listing.text
+    [confirm] = await office.presses("📢 Ban hành 185-KH/ĐUK")
+    assert "4</b> đơn vị" in confirm.text
+    [done] = await office.presses("Ban hành")
+    assert "Đã ban hành" in done.text and "1 tin nhắn" in done.text
+    published = await org.repos.plans.get(plan.id)
+    assert published is not None and published.status is PlanStatus.PUBLISHED
+    assert await org.repos.outbox.counts() == {"pending": 1}
+
+
+async def test_cancelling_keeps_the_plan_a_draft(org: Services) -> None:
+    await member(org, "VP", "900", "Chánh Văn phòng", Role.OFFICE)
+    plan = await draft(org, task("II.6", "Báo cáo thi đua", due=date(2024, 4, 20)))
+    office = Person(build_router(org), "900")
+    await office.says("/kehoach")
+    await office.presses("📢 Ban hành 185-KH/ĐUK")
+    [answer] = await office.says("có")
+    assert "Ban hành" in answer.text  # asked to press a button
+    [answer] = await office.presses("Hủy")
+    assert "bản nháp" in answer.text
+    kept = await org.repos.plans.get(plan.id)
+    assert kept is not None and kept.status is PlanStatus.DRAFT
+
+
+async def test_a_secretary_cannot_publish(org: Services) -> None:
+    await member(org, "CBVP", "901", "An")
+    await draft(org, task("II.6", "Báo cáo thi đua", due=date(2024, 4, 20)))
+    [answer] = await Person(build_router(org), "901").says("/kehoach")
+    assert "không dành cho" in answer.text
