@@ -16,11 +16,18 @@ class ChannelName(StrEnum):
 
 @dataclass(frozen=True)
 class Attachment:
+    """A file or sticker a person sent. The channel downloads photos and documents it can into
+    DATA_DIR before routing: then `path` (relative to DATA_DIR) and `sha256` are set; `too_big`
+    says the platform would not let the bot download it."""
+
     kind: str  # "photo" | "document" | "sticker" | "other"
     file_id: str = ""
     file_name: str | None = None
     mime_type: str | None = None
     size: int | None = None
+    path: str | None = None
+    sha256: str | None = None
+    too_big: bool = False
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,8 @@ from bot.cli_reminders import reminders_app
 from bot.clock import clock_for
 from bot.domain import Invite, Role, Unit
 from bot.settings import Settings
-from bot.units_import import ImportRejected, fold, import_units, load_file
+from bot.units_import import ImportRejected, import_units, load_file
+from bot.vntext import fold
 from messages import Texts
 from storage.db import Database
 from storage.invites import InviteRepository

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from bot.clock import Clock
 from messages import Texts
+from storage.answers import AnswerRepository
 from storage.conversations import ConversationRepository
 from storage.db import Database
 from storage.deadlines import DeadlineRepository
@@ -26,6 +27,7 @@ class Repos:
     plans: PlanRepository
     deadlines: DeadlineRepository
     outbox: OutboxRepository
+    answers: AnswerRepository
 
     @classmethod
     def on(cls, db: Database) -> Repos:
@@ -37,6 +39,7 @@ class Repos:
             plans=PlanRepository(db),
             deadlines=DeadlineRepository(db),
             outbox=OutboxRepository(db),
+            answers=AnswerRepository(db),
         )
 
 

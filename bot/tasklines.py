@@ -53,10 +53,15 @@ def line(view: DeadlineView, today: date) -> TaskLine:
 
 
 def task_buttons(texts: Texts, lines: list[TaskLine]) -> tuple[tuple[Choice, ...], ...]:
-    """One row per open task: see its details (and, with forms, report on it)."""
+    """One row per open task: report on it, or see its details."""
     out = []
     for ln in lines:
         if ln.state == "done":
             continue
-        out.append((Choice(texts("tasks.button_details", ref=ln.ref), f"task:{ln.deadline_id}"),))
+        out.append(
+            (
+                Choice(texts("tasks.button_report", ref=ln.ref), f"rep:{ln.deadline_id}"),
+                Choice(texts("tasks.button_details", ref=ln.ref), f"task:{ln.deadline_id}"),
+            )
+        )
     return tuple(out[:MAX_BUTTON_ROWS])

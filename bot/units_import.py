@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import csv
 import io
-import unicodedata
 import zipfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -23,22 +22,13 @@ import yaml
 from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError
 
 from bot.domain import Unit, UnitKind
+from bot.vntext import fold
 from storage.db import Database
 from storage.units import NewUnit, UnitRepository
 
 CODE_MAX = 20
 FIELDS = ("code", "name", "parent", "kind")
 REQUIRED_COLUMNS = ("code", "name", "kind")
-
-
-def fold(text: str) -> str:
-    """Lower case, no diacritics, đ -> d, single spaces; '_' and '-' count as spaces.
-    "Đảng ủy Khối" and "dang uy  khoi" fold to the same text."""
-    text = text.replace("đ", "d").replace("Đ", "d")
-    decomposed = unicodedata.normalize("NFD", text)
-    bare = "".join(ch for ch in decomposed if unicodedata.category(ch) != "Mn")
-    bare = bare.replace("_", " ").replace("-", " ")
-    return " ".join(bare.casefold().split())
 
 
 _KIND_WORDS: dict[UnitKind, tuple[str, ...]] = {

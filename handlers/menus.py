@@ -9,8 +9,8 @@ from handlers.context import Context
 # Which commands each role sees in its menu, in order. Descriptions live in messages/vi/menu.j2.
 MENUS: dict[Role | None, tuple[str, ...]] = {
     None: ("start", "help"),
-    Role.SECRETARY: ("viec", "help", "huy"),
-    Role.DEPUTY: ("viec", "help", "huy"),
+    Role.SECRETARY: ("viec", "baocao", "tieptuc", "help", "huy"),
+    Role.DEPUTY: ("viec", "baocao", "tieptuc", "help", "huy"),
     Role.OFFICE: ("kehoach", "help", "huy"),
     Role.LEADER: ("help", "huy"),
     Role.ADMIN: ("kehoach", "help", "huy"),

@@ -78,3 +78,14 @@ async def step(ctx: Context) -> None:
         ctx.say(f"publish.{exc.reason}")
         return
     ctx.say("plans.published", plan=plan, summary=summary)
+
+
+async def resume(ctx: Context) -> None:
+    ctx.say(
+        "plans.press_confirm",
+        choices=rows(
+            ctx.button("plans.button_confirm", "pubok"),
+            ctx.button("plans.button_cancel", "pubno"),
+            per_row=2,
+        ),
+    )

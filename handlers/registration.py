@@ -160,3 +160,14 @@ async def _register(ctx: Context, invite: Invite, name: str, now: datetime) -> N
             menu=menu_for(ctx, invite.role),
         )
     )
+
+
+async def resume(ctx: Context) -> None:
+    """Say the current question of the registration again."""
+    invite = await _current_invite(ctx)
+    if invite is None:
+        return
+    if ctx.state.step == "name":
+        ctx.say("registration.ask_name")
+    else:
+        await _ask_confirm(ctx, invite)

@@ -21,7 +21,9 @@ class Command:
     step: Step
     roles: frozenset[Role] | None  # None: anyone registered
     public: bool = False  # also for people who have not registered
-    keeps_flow: bool = True  # a command in the middle of a flow leaves the flow waiting
+    # True: a command in the middle of a flow leaves it waiting, and the person is told so;
+    # False: the command deals with the waiting flow itself (/tieptuc, /baocao).
+    keeps_flow: bool = True
 
 
 class Router:
@@ -29,6 +31,7 @@ class Router:
         self.services = services
         self._commands: dict[str, Command] = {}
         self._flows: dict[str, Step] = {}
+        self._resumes: dict[str, Step] = {}
         self._choices: dict[str, Step] = {}
         self._unregistered: Step | None = None
         self._idle: Step | None = None
@@ -47,8 +50,21 @@ class Router:
             name, step, frozenset(roles) if roles else None, public, keeps_flow
         )
 
-    def flow(self, name: str, step: Step) -> None:
+    def flow(self, name: str, step: Step, *, resume: Step | None = None) -> None:
+        """A flow's step takes every message while the person is in it; `resume` says the
+        current question again (after another command, or /tieptuc)."""
         self._flows[name] = step
+        if resume is not None:
+            self._resumes[name] = resume
+
+    async def resume(self, ctx: Context) -> None:
+        """/tieptuc: go back to the flow the person left waiting."""
+        flow = ctx.state.flow
+        resume = self._resumes.get(flow) if flow else None
+        if resume is None:
+            ctx.say("common.nothing_to_resume")
+            return
+        await resume(ctx)
 
     def choice(self, prefix: str, step: Step) -> None:
         """Buttons whose value starts with "<prefix>:" go to `step` whatever flow the person is
@@ -100,7 +116,10 @@ class Router:
             if ctx.member is not None and command.roles and ctx.member.role not in command.roles:
                 ctx.say("common.not_allowed")
                 return
+            waiting = ctx.state.flow
             await command.step(ctx)
+            if waiting is not None and ctx.state.flow == waiting and command.keeps_flow:
+                ctx.say("common.flow_waiting")
             return
         if inbound.choice is not None and ctx.member is not None:
             prefix = inbound.choice.partition(":")[0]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.services import Services
-from handlers import common, plans, registration, tasks
+from handlers import common, forms, plans, registration, report, tasks
 from handlers.router import Router
 
 
@@ -14,10 +14,15 @@ def build_router(services: Services) -> Router:
     router.command("huy", common.cancel, public=True)
     router.command("viec", tasks.my_tasks)
     router.choice("task", tasks.details)
+    router.command("baocao", report.command, keeps_flow=False)
+    router.command("tieptuc", router.resume, public=True, keeps_flow=False)
+    router.choice("rep", report.button)
+    router.choice("ans", report.answer_action)
+    router.flow(forms.FLOW, report.step, resume=report.resume)
     router.command("kehoach", plans.list_plans, roles=plans.STAFF)
     router.choice("pub", plans.ask_publish)
-    router.flow(plans.FLOW, plans.step)
-    router.flow(registration.FLOW, registration.step)
+    router.flow(plans.FLOW, plans.step, resume=plans.resume)
+    router.flow(registration.FLOW, registration.step, resume=registration.resume)
     router.unregistered(common.unregistered)
     router.idle(common.idle)
     return router

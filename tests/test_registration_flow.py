@@ -132,8 +132,9 @@ async def test_bad_answers_at_each_step_keep_the_registration_going(org: Service
     assert "bằng chữ" in answer.text
     [answer] = await an.says("A" * 101)
     assert "quá 100 ký tự" in answer.text
-    [answer] = await an.says("/help")
+    answer, waiting = await an.says("/help")
     assert "mã mời" in answer.text  # help answers, the registration waits
+    assert "/tieptuc" in waiting.text
     [done] = await an.says("Phạm Thị Dung")
     assert "Đăng ký thành công" in done.text
 

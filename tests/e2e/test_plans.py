@@ -60,7 +60,12 @@ async def test_publish_sends_each_secretary_one_message_with_all_their_tasks(tg:
         assert "Kế hoạch số 185-KH/ĐUK" in push["text"]
         assert "trước ngày 20/4/2024" in push["text"] and "còn 50 ngày" in push["text"]
         assert "trong tháng 4/2024" in push["text"]
-        assert buttons(push) == ["📄 Chi tiết II.6", "📄 Chi tiết II.3"]
+        assert buttons(push) == [
+            "📝 Báo cáo II.6",
+            "📄 Chi tiết II.6",
+            "📝 Báo cáo II.3",
+            "📄 Chi tiết II.3",
+        ]
     await settle(tg)
     assert len(await an.history()) == 2  # the /start answer and one push, nothing more
 

@@ -1,0 +1,15 @@
+"""Vietnamese text as people type it: with or without diacritics, in any case."""
+
+from __future__ import annotations
+
+import unicodedata
+
+
+def fold(text: str) -> str:
+    """Lower case, no diacritics, đ -> d, single spaces; '_' and '-' count as spaces.
+    "Đảng ủy Khối" and "dang uy  khoi" fold to the same text."""
+    text = text.replace("\u0111", "d").replace("\u0110", "d")  # đ, Đ
+    decomposed = unicodedata.normalize("NFD", text)
+    bare = "".join(ch for ch in decomposed if unicodedata.category(ch) != "Mn")
+    bare = bare.replace("_", " ").replace("-", " ")
+    return " ".join(bare.casefold().split())

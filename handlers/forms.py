@@ -1,0 +1,399 @@
+"""The one form runner: drives any form (bot/forms.py) step by step in chat, keeping everything
+in the conversation state, so a restart at any step resumes where the person was.
+
+Buttons carry "f:<value>" for an option, and "f:-skip", "f:-done", "f:-keep", "f:-more",
+"f:-drop", "f:-enough", "f:-send", "f:-redo" for the runner's own actions."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from bot.chat import Choice, Reply
+from bot.forms import FieldSpec, FormSpec
+from bot.vntext import fold
+from handlers.context import Context
+
+FLOW = "form"
+
+
+def label(ctx: Context, text: str, **values: object) -> str:
+    """A prompt or label: "@group.key" from messages/, or the office's own words as written."""
+    return ctx.t(text[1:], **values) if text.startswith("@") else text
+
+
+@dataclass
+class Draft:
+    """The form being filled, as kept in the conversation state."""
+
+    data: dict[str, Any]
+
+    @property
+    def values(self) -> dict[str, Any]:
+        values: dict[str, Any] = self.data.setdefault("values", {})
+        return values
+
+    @property
+    def entries(self) -> list[dict[str, Any]]:
+        entries: list[dict[str, Any]] = self.data.setdefault("entries", [])
+        return entries
+
+    @property
+    def entry(self) -> dict[str, Any] | None:
+        entry: dict[str, Any] | None = self.data.get("entry")
+        return entry
+
+    @property
+    def old(self) -> dict[str, Any]:
+        """The values of the answer being edited (offered as "keep as before")."""
+        old: dict[str, Any] = self.data.get("old") or {}
+        return old
+
+
+def applicable(f: FieldSpec, entry: dict[str, Any]) -> bool:
+    if f.only_if is None:
+        return True
+    other, values = f.only_if
+    return entry.get(other) in values
+
+
+def next_field(spec: FormSpec, draft: Draft) -> tuple[FieldSpec, bool] | None:
+    """The next question: (field, in_group), or None when the fields (and entry) are done."""
+    for f in spec.fields:
+        if f.name not in draft.values:
+            return f, False
+    if spec.group is not None and draft.entry is not None:
+        for f in spec.group.fields:
+            if f.name not in draft.entry and applicable(f, draft.entry):
+                return f, True
+    return None
+
+
+# Showing a question ------------------------------------------------------------------------
+
+
+def _shown(ctx: Context, f: FieldSpec, value: Any) -> str:
+    if value is None or value == []:
+        return ctx.t("forms.empty")
+    if f.kind == "choice":
+        for o in f.options:
+            if o.value == value:
+                return label(ctx, o.label)
+    if f.kind in ("photo", "file"):
+        return ctx.t("forms.files_count", count=len(value))
+    if f.kind == "person" and isinstance(value, dict):
+        return ", ".join(str(v) for v in value.values() if v)
+    if f.kind == "date" and isinstance(value, str):
+        d = date.fromisoformat(value)
+        return f"{d.day}/{d.month}/{d.year}"
+    return str(value)
+
+
+async def ask(ctx: Context, spec: FormSpec, draft: Draft) -> None:
+    """Say the current question (or the next step when the fields are done)."""
+    found = next_field(spec, draft)
+    if found is None:
+        await after_fields(ctx, spec, draft)
+        return
+    f, in_group = found
+    draft.data["field"] = f.name
+    buttons: list[tuple[Choice, ...]] = []
+    if f.kind == "choice":
+        buttons.extend((Choice(label(ctx, o.label), f"f:{o.value}"),) for o in f.options)
+    files = draft.data.get("files") or []
+    if f.kind in ("photo", "file") and files:
+        buttons.append((Choice(ctx.t("forms.button_files_done"), "f:-done"),))
+    old = draft.old.get(f.name) if not in_group else None
+    if old is not None:
+        buttons.append(
+            (Choice(ctx.t("forms.button_keep", value=_shown(ctx, f, old)[:40]), "f:-keep"),)
+        )
+    if not f.required and not files:
+        buttons.append((Choice(ctx.t("forms.button_skip"), "f:-skip"),))
+    position = None
+    if in_group and spec.group is not None:
+        position = len(draft.entries) + 1
+    ctx.go(FLOW, "fill", **draft.data)
+    ctx.say(
+        "forms.question",
+        prompt=label(ctx, f.prompt),
+        kind=f.kind,
+        max_length=f.max_length,
+        minimum=f.minimum,
+        maximum=f.maximum,
+        max_files=f.max_files,
+        files=len(files),
+        required=f.required,
+        item=label(ctx, spec.group.item) if spec.group and in_group else "",
+        position=position,
+        choices=tuple(buttons),
+    )
+
+
+async def after_fields(ctx: Context, spec: FormSpec, draft: Draft) -> None:
+    group = spec.group
+    if group is not None and draft.entry is not None:
+        draft.entries.append(draft.entry)
+        draft.data["entry"] = None
+    if group is None:
+        await confirm(ctx, spec, draft)
+        return
+    limit = await quota_left(ctx, spec, draft)
+    count = len(draft.entries)
+    if count < group.min_items and (limit is None or limit > 0):
+        draft.data["entry"] = {}
+        await ask(ctx, spec, draft)
+        return
+    can_add = count < group.max_items and (limit is None or limit > 0)
+    buttons: list[tuple[Choice, ...]] = []
+    if can_add:
+        buttons.append(
+            (Choice(ctx.t("forms.button_more", item=label(ctx, group.item)), "f:-more"),)
+        )
+    if count:
+        buttons.append((Choice(ctx.t("forms.button_drop_last"), "f:-drop"),))
+    if count >= group.min_items:
+        buttons.append((Choice(ctx.t("forms.button_enough"), "f:-enough"),))
+    ctx.go(FLOW, "more", **draft.data)
+    ctx.say(
+        "forms.more",
+        count=count,
+        item=label(ctx, group.item),
+        unit_left=group.max_items - count,
+        total_left=limit,
+        minimum=group.min_items,
+        can_add=can_add,
+        choices=tuple(buttons),
+    )
+
+
+async def quota_left(ctx: Context, spec: FormSpec, draft: Draft) -> int | None:
+    """Entries this unit may still add under the plan-wide quota (None: no plan-wide quota)."""
+    total = draft.data.get("quota_total")
+    if not isinstance(total, int):
+        return None
+    others = await ctx.repos.answers.entries_for_task(
+        int(draft.data["task"]), except_unit=int(draft.data["unit"])
+    )
+    return total - others - len(draft.entries)
+
+
+async def confirm(ctx: Context, spec: FormSpec, draft: Draft) -> None:
+    ctx.go(FLOW, "confirm", **draft.data)
+    ctx.reply(
+        Reply(
+            text=ctx.t("forms.confirm", summary=summary(ctx, spec, draft.values, draft.entries)),
+            choices=(
+                (Choice(ctx.t("forms.button_send"), "f:-send"),),
+                (
+                    Choice(ctx.t("forms.button_redo"), "f:-redo"),
+                    Choice(ctx.t("forms.button_cancel"), "f:-cancel"),
+                ),
+            ),
+        )
+    )
+
+
+def summary(
+    ctx: Context, spec: FormSpec, values: dict[str, Any], entries: list[dict[str, Any]]
+) -> str:
+    """The answer as the person and the office read it back."""
+    lines = [
+        {"label": label(ctx, f.prompt), "value": _shown(ctx, f, values.get(f.name))}
+        for f in spec.fields
+    ]
+    groups = []
+    if spec.group is not None:
+        for entry in entries:
+            groups.append(
+                [
+                    {"label": label(ctx, f.prompt), "value": _shown(ctx, f, entry.get(f.name))}
+                    for f in spec.group.fields
+                    if applicable(f, entry) and entry.get(f.name) is not None
+                ]
+            )
+    return ctx.t(
+        "forms.summary",
+        title=label(ctx, spec.title),
+        rows=lines,
+        groups=groups,
+        item=label(ctx, spec.group.item) if spec.group else "",
+    )
+
+
+# Taking an answer ---------------------------------------------------------------------------
+
+
+class Invalid(Exception):
+    def __init__(self, key: str, **values: object) -> None:
+        super().__init__(key)
+        self.key = key
+        self.values = values
+
+
+def _choice_value(f: FieldSpec, ctx: Context) -> str:
+    inbound = ctx.inbound
+    if inbound.choice is not None and inbound.choice.startswith("f:"):
+        value = inbound.choice[2:]
+        if any(o.value == value for o in f.options):
+            return value
+        raise Invalid("forms.old_button")
+    if inbound.text is None:
+        raise Invalid("forms.need_choice")
+    typed = fold(inbound.text)
+    if typed.isdigit() and 1 <= int(typed) <= len(f.options):
+        return f.options[int(typed) - 1].value
+    for o in f.options:
+        if fold(label(ctx, o.label)) == typed or fold(o.value) == typed:
+            return o.value
+    raise Invalid("forms.need_choice")
+
+
+def _text_value(f: FieldSpec, ctx: Context) -> str:
+    text = ctx.inbound.text
+    if text is None or ctx.inbound.choice is not None:
+        raise Invalid("forms.need_text")
+    text = text.strip()
+    if not text:
+        raise Invalid("forms.need_text")
+    if len(text) > f.max_length:
+        raise Invalid("forms.too_long", length=len(text), limit=f.max_length)
+    return text
+
+
+_NUMBER = re.compile(r"^\s*(-?\d[\d.]*(?:,\d+)?)")
+
+
+def _number_value(f: FieldSpec, ctx: Context) -> int | float:
+    text = ctx.inbound.text
+    match = _NUMBER.match(text or "") if ctx.inbound.choice is None else None
+    if match is None:
+        raise Invalid("forms.need_number")
+    raw = match.group(1)
+    # Vietnamese writes 1.234 for a thousand and 2,5 for two and a half
+    number: int | float
+    if "," in raw:
+        number = float(raw.replace(".", "").replace(",", "."))
+    else:
+        number = int(raw.replace(".", ""))
+    if (f.minimum is not None and number < f.minimum) or (
+        f.maximum is not None and number > f.maximum
+    ):
+        raise Invalid("forms.out_of_range", minimum=f.minimum, maximum=f.maximum)
+    return number
+
+
+def _date_value(ctx: Context) -> str:
+    from bot.timeexpr import WhenError, parse_when
+
+    text = ctx.inbound.text
+    if text is None or ctx.inbound.choice is not None:
+        raise Invalid("forms.need_date")
+    try:
+        window = parse_when(text, ref=ctx.now.date())
+    except WhenError:
+        raise Invalid("forms.need_date") from None
+    if window.start is None or window.start != window.end:
+        raise Invalid("forms.need_date")
+    return window.start.isoformat()
+
+
+def _person_value(f: FieldSpec, ctx: Context) -> dict[str, str]:
+    text = _text_value(f, ctx)
+    name, _, detail = text.partition(",")
+    return {k: v.strip() for k, v in (("name", name), ("detail", detail)) if v.strip()}
+
+
+async def _file_value(f: FieldSpec, ctx: Context, draft: Draft) -> bool:
+    """Take one file; True when the field is complete (limit reached)."""
+    att = ctx.inbound.attachment
+    if att is None or att.kind not in ("photo", "document"):
+        raise Invalid("forms.need_photo" if f.kind == "photo" else "forms.need_file")
+    if f.kind == "photo" and att.kind != "photo" and not (att.mime_type or "").startswith("image/"):
+        raise Invalid("forms.need_photo")
+    if att.too_big:
+        raise Invalid("forms.file_too_big", size=round((att.size or 0) / 1024 / 1024, 1))
+    if att.path is None or att.sha256 is None:
+        raise Invalid("forms.file_not_received")
+    attachment_id = await ctx.repos.answers.add_attachment(
+        member_id=ctx.member.id if ctx.member else None,
+        channel=ctx.inbound.channel.value,
+        kind="photo" if att.kind == "photo" else "document",
+        file_name=att.file_name or att.path.rsplit("/", 1)[-1],
+        mime_type=att.mime_type,
+        size=att.size or 0,
+        sha256=att.sha256,
+        path=att.path,
+        platform_file_id=att.file_id,
+        now=ctx.now,
+    )
+    files: list[int] = draft.data.setdefault("files", [])
+    files.append(attachment_id)
+    return len(files) >= f.max_files
+
+
+async def take(ctx: Context, spec: FormSpec, draft: Draft) -> None:
+    """The person answered the current question: check it, keep it, ask the next."""
+    found = next_field(spec, draft)
+    if found is None:
+        await ask(ctx, spec, draft)
+        return
+    f, in_group = found
+    target = draft.entry if in_group and draft.entry is not None else draft.values
+    choice = ctx.inbound.choice
+    try:
+        if choice == "f:-skip" and not f.required:
+            target[f.name] = [] if f.kind in ("photo", "file") else None
+        elif choice == "f:-keep" and f.name in draft.old:
+            target[f.name] = draft.old[f.name]
+        elif choice == "f:-done" and f.kind in ("photo", "file"):
+            target[f.name] = draft.data.pop("files", [])
+        elif choice is not None and choice.startswith("f:-"):
+            raise Invalid("forms.old_button")
+        elif f.kind == "choice":
+            target[f.name] = _choice_value(f, ctx)
+        elif f.kind == "text":
+            target[f.name] = _text_value(f, ctx)
+        elif f.kind == "number":
+            target[f.name] = _number_value(f, ctx)
+        elif f.kind == "date":
+            target[f.name] = _date_value(ctx)
+        elif f.kind == "person":
+            target[f.name] = _person_value(f, ctx)
+        elif await _file_value(f, ctx, draft):
+            target[f.name] = draft.data.pop("files", [])
+        else:
+            ctx.go(FLOW, "fill", **draft.data)
+            ctx.say("forms.file_received", count=len(draft.data.get("files", [])))
+            await ask(ctx, spec, draft)
+            return
+    except Invalid as problem:
+        ctx.reply(Reply(text=ctx.t(problem.key, **problem.values)))
+        await ask(ctx, spec, draft)
+        return
+    await ask(ctx, spec, draft)
+
+
+async def more(ctx: Context, spec: FormSpec, draft: Draft) -> None:
+    """After an entry: add another, drop the last, or finish."""
+    choice = ctx.inbound.choice
+    group = spec.group
+    assert group is not None
+    if choice == "f:-more":
+        left = await quota_left(ctx, spec, draft)
+        if len(draft.entries) >= group.max_items or (left is not None and left <= 0):
+            ctx.say("forms.quota_full", unit_max=group.max_items, total_left=left)
+            await after_fields(ctx, spec, draft)
+            return
+        draft.data["entry"] = {}
+        await ask(ctx, spec, draft)
+    elif choice == "f:-drop" and draft.entries:
+        draft.entries.pop()
+        await after_fields(ctx, spec, draft)
+    elif choice == "f:-enough" and len(draft.entries) >= group.min_items:
+        await confirm(ctx, spec, draft)
+    else:
+        ctx.say("forms.press_a_button")
+        await after_fields(ctx, spec, draft)

@@ -1,0 +1,319 @@
+"""/baocao and the report buttons: a unit answers a task with its form, sees a summary, confirms,
+gets a receipt; until the deadline it can edit or withdraw; after it, an answer is taken and
+marked late. A deputy may answer for the unit; who answered is recorded."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.chat import Choice, Reply, rows
+from bot.domain import DeadlineState
+from bot.forms import FormSpec, resolve_form
+from handlers.context import Context
+from handlers.forms import (
+    FLOW,
+    Draft,
+    after_fields,
+    ask,
+    confirm,
+    label,
+    more,
+    quota_left,
+    summary,
+    take,
+)
+from storage.answers import Answer, AnswerStatus
+from storage.deadlines import DeadlineView
+
+
+async def _form_for(ctx: Context, view: DeadlineView) -> FormSpec:
+    task = await ctx.repos.plans.task(view.deadline.task_id)
+    assert task is not None
+    plan_forms = await ctx.repos.plans.forms(task.plan_id)
+    return resolve_form(task.form, plan_forms, task.quota)
+
+
+async def _spec(ctx: Context, draft: Draft) -> FormSpec | None:
+    view = await ctx.repos.deadlines.view(int(draft.data["deadline"]))
+    if view is None or view.deadline.cancelled:
+        return None
+    return await _form_for(ctx, view)
+
+
+async def _own_deadline(ctx: Context, deadline_id: int) -> DeadlineView | None:
+    view = await ctx.repos.deadlines.view(deadline_id)
+    member = ctx.member
+    if (
+        view is None
+        or member is None
+        or view.deadline.cancelled
+        or view.deadline.unit_id != member.unit_id
+    ):
+        return None
+    return view
+
+
+async def command(ctx: Context) -> None:
+    """/baocao [ref]: choose a task of the unit to report on (or the one named)."""
+    member = ctx.member
+    assert member is not None
+    if not member.role.answers_for_unit:
+        ctx.say("report.not_for_role")
+        return
+    if ctx.state.flow == FLOW:
+        ctx.say(
+            "report.form_waiting",
+            choices=rows(
+                Choice(ctx.t("report.button_resume"), "rep:resume"),
+                Choice(ctx.t("report.button_restart"), "rep:drop"),
+                per_row=2,
+            ),
+        )
+        return
+    views = await ctx.repos.deadlines.for_unit(member.unit_id, open_only=False)
+    today = ctx.now.date()
+    wanted = ctx.inbound.args.strip().lower()
+    if wanted:
+        views = [v for v in views if v.task_ref.lower() == wanted]
+    # a repeating task: the period that is open now, else the next one
+    current = [v for v in views if v.deadline.start is None or v.deadline.start <= today]
+    views = current or views
+    if wanted and views:
+        await begin(ctx, views[-1] if len(views) > 1 else views[0])
+        return
+    if not views:
+        ctx.say("report.nothing_to_report")
+        return
+    ctx.say(
+        "report.choose",
+        choices=tuple(
+            (Choice(f"{v.task_ref}: {v.task_title}"[:60], f"rep:{v.deadline.id}"),)
+            for v in views[:20]
+        ),
+    )
+
+
+async def button(ctx: Context) -> None:
+    """A "rep:<deadline>" button (from a task message, a digest, /baocao), or rep:resume/drop."""
+    raw = (ctx.inbound.choice or "").partition(":")[2]
+    if raw == "resume":
+        await resume(ctx)
+        return
+    if raw == "drop":
+        ctx.end()
+        await command(ctx)
+        return
+    if ctx.member is None or not ctx.member.role.answers_for_unit:
+        ctx.say("report.not_for_role")
+        return
+    view = await _own_deadline(ctx, int(raw)) if raw.isdigit() else None
+    if view is None:
+        ctx.say("tasks.not_yours")
+        return
+    await begin(ctx, view)
+
+
+async def begin(ctx: Context, view: DeadlineView) -> None:
+    """Start the form, or show the answer already sent with what can be done with it."""
+    answer = await ctx.repos.answers.for_deadline(view.deadline.id)
+    if answer is not None and answer.status is not AnswerStatus.WITHDRAWN:
+        await _show_answer(ctx, view, answer)
+        return
+    await _start(ctx, view, answer=None)
+
+
+async def _start(ctx: Context, view: DeadlineView, answer: Answer | None) -> None:
+    spec = await _form_for(ctx, view)
+    task = await ctx.repos.plans.task(view.deadline.task_id)
+    assert task is not None
+    data: dict[str, Any] = {
+        "deadline": view.deadline.id,
+        "task": task.id,
+        "unit": view.deadline.unit_id,
+        "form": spec.name,
+        "quota_total": task.quota.total,
+        "values": {},
+        "entries": [],
+        "entry": {} if spec.group is not None else None,
+    }
+    if answer is not None:  # editing, or correcting a returned answer
+        data["old"] = {k: v for k, v in answer.data.get("values", {}).items()}
+        data["entries"] = list(answer.data.get("entries", []))
+        data["entry"] = None
+    draft = Draft(data)
+    ctx.go(FLOW, "fill", **data)
+    ctx.say("report.start", title=label(ctx, spec.title), ref=view.task_ref, task=view.task_title)
+    if answer is not None and spec.group is not None and not spec.fields:
+        await after_fields(ctx, spec, draft)
+        return
+    await ask(ctx, spec, draft)
+
+
+async def resume(ctx: Context) -> None:
+    """/tieptuc, or the resume button: say again where the form is."""
+    if ctx.state.flow != FLOW:
+        ctx.say("common.nothing_to_resume")
+        return
+    draft = Draft(dict(ctx.state.data or {}))
+    spec = await _spec(ctx, draft)
+    if spec is None:
+        ctx.end()
+        ctx.say("tasks.not_yours")
+        return
+    if ctx.state.step == "confirm":
+        await confirm(ctx, spec, draft)
+    elif ctx.state.step == "more":
+        await after_fields(ctx, spec, draft)
+    else:
+        await ask(ctx, spec, draft)
+
+
+async def step(ctx: Context) -> None:
+    """The form flow: every message while a form is open comes here."""
+    draft = Draft(dict(ctx.state.data or {}))
+    spec = await _spec(ctx, draft)
+    if spec is None:
+        ctx.end()
+        ctx.say("tasks.not_yours")
+        return
+    if ctx.state.step == "more":
+        await more(ctx, spec, draft)
+    elif ctx.state.step == "confirm":
+        await _on_confirm(ctx, spec, draft)
+    else:
+        await take(ctx, spec, draft)
+
+
+async def _on_confirm(ctx: Context, spec: FormSpec, draft: Draft) -> None:
+    choice = ctx.inbound.choice
+    if choice == "f:-send":
+        await _send(ctx, spec, draft)
+    elif choice == "f:-redo":
+        view = await ctx.repos.deadlines.view(int(draft.data["deadline"]))
+        assert view is not None
+        await _start(ctx, view, answer=None)
+    elif choice == "f:-cancel":
+        ctx.end()
+        ctx.say("report.cancelled")
+    else:
+        ctx.say("forms.press_a_button")
+        await confirm(ctx, spec, draft)
+
+
+async def _send(ctx: Context, spec: FormSpec, draft: Draft) -> None:
+    member = ctx.member
+    assert member is not None
+    view = await ctx.repos.deadlines.view(int(draft.data["deadline"]))
+    assert view is not None
+    if spec.group is not None:
+        left = await quota_left(ctx, spec, draft)
+        if left is not None and left < 0:  # others took the last places meanwhile
+            ctx.say("forms.quota_exceeded", over=-left)
+            await after_fields(ctx, spec, draft)
+            return
+    due = view.deadline.due
+    late = due is not None and ctx.now.date() > due
+    content = {"values": draft.values, "entries": draft.entries}
+    answer = await ctx.repos.answers.send(
+        deadline_id=view.deadline.id,
+        unit_id=view.deadline.unit_id,
+        task_id=view.deadline.task_id,
+        form=spec.name,
+        data=content,
+        entries=len(draft.entries),
+        late=late,
+        member_id=member.id,
+        now=ctx.now,
+    )
+    state = DeadlineState.DONE
+    if spec.state_field is not None:
+        state = spec.state_map.get(str(draft.values.get(spec.state_field)), DeadlineState.DONE)
+    await ctx.repos.deadlines.set_state(view.deadline.id, state, ctx.now)
+    ctx.end()
+    ctx.reply(
+        Reply(
+            text=ctx.t(
+                "report.receipt",
+                ref=view.task_ref,
+                task=view.task_title,
+                at=ctx.now,
+                late=late,
+                version=answer.version,
+                editable=not late,
+            ),
+            choices=_answer_buttons(ctx, view, answer, late),
+        )
+    )
+
+
+def _answer_buttons(
+    ctx: Context, view: DeadlineView, answer: Answer, late: bool
+) -> tuple[tuple[Choice, ...], ...]:
+    returned = answer.status is AnswerStatus.RETURNED
+    if late and not returned:
+        return ()
+    buttons = [Choice(ctx.t("report.button_edit"), f"ans:edit:{view.deadline.id}")]
+    if not returned:
+        buttons.append(Choice(ctx.t("report.button_withdraw"), f"ans:withdraw:{view.deadline.id}"))
+    return (tuple(buttons),)
+
+
+async def _show_answer(ctx: Context, view: DeadlineView, answer: Answer) -> None:
+    spec = await _form_for(ctx, view)
+    due = view.deadline.due
+    past = due is not None and ctx.now.date() > due
+    ctx.reply(
+        Reply(
+            text=ctx.t(
+                "report.already_sent",
+                ref=view.task_ref,
+                task=view.task_title,
+                at=answer.sent_at,
+                status=answer.status.value,
+                note=answer.review_note,
+                past=past,
+                summary=summary(
+                    ctx, spec, answer.data.get("values", {}), answer.data.get("entries", [])
+                ),
+            ),
+            choices=_answer_buttons(ctx, view, answer, past),
+        )
+    )
+
+
+async def answer_action(ctx: Context) -> None:
+    """ "ans:edit:<deadline>" and "ans:withdraw[ok]:<deadline>" buttons."""
+    _, action, raw = (ctx.inbound.choice or "").split(":", 2) + ["", ""][
+        : 3 - len((ctx.inbound.choice or "").split(":", 2))
+    ]
+    view = await _own_deadline(ctx, int(raw)) if raw.isdigit() else None
+    if view is None or ctx.member is None or not ctx.member.role.answers_for_unit:
+        ctx.say("tasks.not_yours")
+        return
+    answer = await ctx.repos.answers.for_deadline(view.deadline.id)
+    if answer is None or answer.status is AnswerStatus.WITHDRAWN:
+        ctx.say("report.no_answer")
+        return
+    due = view.deadline.due
+    past = due is not None and ctx.now.date() > due
+    if past and answer.status is not AnswerStatus.RETURNED:
+        ctx.say("report.past_deadline")
+        return
+    if action == "edit":
+        await _start(ctx, view, answer)
+    elif action == "withdraw":
+        ctx.say(
+            "report.confirm_withdraw",
+            ref=view.task_ref,
+            choices=rows(
+                Choice(ctx.t("report.button_withdraw_yes"), f"ans:withdrawok:{view.deadline.id}"),
+                Choice(ctx.t("report.button_withdraw_no"), f"ans:keep:{view.deadline.id}"),
+                per_row=2,
+            ),
+        )
+    elif action == "withdrawok":
+        await ctx.repos.answers.withdraw(answer, ctx.member.id, ctx.now)
+        await ctx.repos.deadlines.set_state(view.deadline.id, DeadlineState.PENDING, ctx.now)
+        ctx.say("report.withdrawn", ref=view.task_ref)
+    else:
+        ctx.say("report.kept")

@@ -1,0 +1,257 @@
+"""Forms at the router: every preset, quotas, edits, withdrawals, late answers, bad input."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from bot.chat import Attachment
+from bot.clock import FrozenClock
+from bot.domain import Deadline, DeadlineState, Quota, Role
+from bot.publishing import publish
+from bot.services import Services
+from handlers.routes import build_router
+from storage.answers import Answer, AnswerStatus
+from storage.plans import NewTask
+from tests.chatkit import Person
+from tests.conftest import VN
+from tests.planning import draft, member, task
+
+
+def _with(t: NewTask, **changes: object) -> NewTask:
+    from dataclasses import replace
+
+    return replace(t, **changes)  # type: ignore[arg-type]
+
+
+async def _plan(org: Services, *tasks: NewTask) -> None:
+    await publish(org, await draft(org, *tasks))
+
+
+async def _deadline(org: Services, unit: str, ref: str) -> Deadline:
+    u = await org.repos.units.by_code(unit)
+    assert u is not None
+    views = await org.repos.deadlines.for_unit(u.id, open_only=False)
+    [view] = [v for v in views if v.task_ref == ref]
+    return view.deadline
+
+
+async def _deadline_state(org: Services, unit: str, ref: str) -> DeadlineState:
+    return (await _deadline(org, unit, ref)).state
+
+
+async def _answer(org: Services, unit: str, ref: str) -> Answer | None:
+    return await org.repos.answers.for_deadline((await _deadline(org, unit, ref)).id)
+
+
+async def test_secretary_reports_progress_done_and_the_deadline_is_done(org: Services) -> None:
+    await member(org, "CBVP", "1", "An")
+    await _plan(org, task("II.2", "Trang trí khẩu hiệu", due=date(2024, 5, 10)))
+    an = Person(build_router(org), "1")
+    await an.says("/baocao II.2")
+    assert "mức nào" in an.last_text()
+    await an.presses("Hoàn thành")
+    assert "Ghi chú" in an.last_text()
+    await an.says("Đã treo cờ ở cả ba tòa nhà")
+    assert "minh chứng" in an.last_text()
+    await an.presses("Bỏ qua")
+    assert "Hoàn thành" in an.last_text() and "Đã treo cờ" in an.last_text()
+    [receipt] = await an.presses("📤 Gửi báo cáo")
+    assert "Đã nhận báo cáo" in receipt.text and "9:00 1/3/2024" in receipt.text
+    assert await _deadline_state(org, "CBVP", "II.2") is DeadlineState.DONE
+
+
+async def test_typed_answers_without_diacritics_pick_the_option(org: Services) -> None:
+    await member(org, "CBVP", "1", "An")
+    await _plan(org, task("II.2", "Trang trí", due=date(2024, 5, 10)))
+    an = Person(build_router(org), "1")
+    await an.says("/baocao II.2")
+    await an.says("dang thuc hien")
+    assert "Ghi chú" in an.last_text()
+
+
+async def test_bad_input_gets_an_answer_and_the_form_goes_on(org: Services) -> None:
+    await member(org, "CBVP", "1", "An")
+    await _plan(org, task("II.9", "Số đảng viên", due=date(2024, 5, 10), form="count"))
+    an = Person(build_router(org), "1")
+    await an.says("/baocao II.9")
+    replies = await an.sends_photo()
+    assert "con số" in replies[0].text and "Số lượng" in replies[-1].text
+    replies = await an.says("khoảng chục người")
+    assert "con số" in replies[0].text
+    await an.says("12")
+    replies = await an.says("x" * 5000)
+    assert "5.000 ký tự" in replies[0].text and "500" in replies[0].text
+    await an.says("/help")  # a command in the middle: the form waits
+    assert "/tieptuc" in an.last_text()
+    [again] = await an.says("/tieptuc")
+    assert "Ghi chú" in again.text
+    await an.presses("Bỏ qua")
+    [receipt] = await an.presses("📤 Gửi báo cáo")
+    answer = await _answer(org, "CBVP", "II.9")
+    assert answer is not None and answer.data["values"]["count"] == 12
+    assert "Đã nhận" in receipt.text
+
+
+async def test_restart_at_every_step_of_a_nomination_resumes_it(org: Services) -> None:
+    await member(org, "CBVP", "1", "An")
+    await _plan(
+        org,
+        task("II.6", "Đề nghị khen thưởng", due=date(2024, 4, 20), form="nomination"),
+    )
+    steps = [
+        ("press", "Cá nhân"),
+        ("say", "Nguyễn Văn Bình"),
+        ("say", "Phó Giám đốc"),
+        ("say", "Sở Tài chính"),
+        ("say", "Hoàn thành xuất sắc nhiệm vụ 5 năm liền"),
+        ("say", "Giấy khen của Đảng ủy Khối"),
+        ("press", "✅ Xong, xem lại và gửi"),
+        ("press", "📤 Gửi báo cáo"),
+    ]
+    person = Person(build_router(org), "1")
+    await person.says("/baocao II.6")
+    for how, what in steps:
+        person = Person(build_router(org), "1", inbox=person.inbox)  # a restart: a new router
+        if how == "press":
+            await person.presses(what)
+        else:
+            await person.says(what)
+    assert "Đã nhận báo cáo" in person.last_text()
+    answer = await _answer(org, "CBVP", "II.6")
+    assert answer is not None and answer.entries == 1
+    [entry] = answer.data["entries"]
+    assert entry == {
+        "kind": "individual",
+        "name": "Nguyễn Văn Bình",
+        "position": "Phó Giám đốc",
+        "unit": "Sở Tài chính",
+        "achievements": "Hoàn thành xuất sắc nhiệm vụ 5 năm liền",
+        "award": "Giấy khen của Đảng ủy Khối",
+    }
+
+
+async def _nominate(person: Person, name: str, kind: str = "Tập thể") -> None:
+    await person.presses(kind)
+    await person.says(name)
+    await person.says("Thành tích xuất sắc")
+    await person.says("Giấy khen")
+
+
+async def test_per_unit_and_plan_wide_quotas_say_how_many_are_left(org: Services) -> None:
+    await member(org, "CBVP", "1", "An")
+    await member(org, "CBBAO", "2", "Bình")
+    await _plan(
+        org,
+        _with(
+            task("II.6", "Đề nghị khen thưởng", due=date(2024, 4, 20), form="nomination"),
+            quota=Quota(per_unit_max=2, total=3),
+        ),
+    )
+    router = build_router(org)
+    an, binh = Person(router, "1"), Person(router, "2")
+    await an.says("/baocao II.6")
+    await _nominate(an, "Chi bộ Văn phòng")
+    assert "còn có thể đề nghị thêm 1" in an.last_text() and "còn 2 suất" in an.last_text()
+    await an.presses("➕ Thêm người, tập thể được đề nghị")
+    await _nominate(an, "Tổ công đoàn")
+    assert "đã đủ số lượng" in an.last_text()
+    await an.presses("✅ Xong, xem lại và gửi")
+    await an.presses("📤 Gửi báo cáo")
+    await binh.says("/baocao II.6")
+    await _nominate(binh, "Phòng phóng viên")
+    assert "Toàn Khối đã đủ" in binh.last_text()
+    await binh.presses("✅ Xong, xem lại và gửi")
+    await binh.presses("📤 Gửi báo cáo")
+    assert await org.repos.answers.entries_for_task(1) == 3
+
+
+async def test_edit_and_withdraw_before_the_deadline_but_not_after(
+    org: Services, clock: FrozenClock
+) -> None:
+    await member(org, "CBVP", "1", "An")
+    await _plan(org, task("II.9", "Số đảng viên", due=date(2024, 3, 10), form="count"))
+    an = Person(build_router(org), "1")
+    await an.says("/baocao II.9")
+    await an.says("12")
+    await an.presses("Bỏ qua")
+    await an.presses("📤 Gửi báo cáo")
+    await an.presses("✏️ Sửa")
+    await an.presses("Giữ như cũ: 12")
+    await an.says("Thêm 2 quần chúng ưu tú")
+    [receipt] = await an.presses("📤 Gửi báo cáo")
+    assert "lần gửi thứ 2" in receipt.text
+    answer = await _answer(org, "CBVP", "II.9")
+    assert answer is not None and answer.version == 2
+    assert [v.action for v in await org.repos.answers.versions(answer.id)] == ["submit", "edit"]
+    await an.presses("↩️ Rút lại")
+    await an.presses("Rút lại")
+    answer = await _answer(org, "CBVP", "II.9")
+    assert answer is not None and answer.status is AnswerStatus.WITHDRAWN
+    assert await _deadline_state(org, "CBVP", "II.9") is DeadlineState.PENDING
+    clock.set(datetime(2024, 3, 12, 9, 0, tzinfo=VN))
+    await an.says("/baocao II.9")
+    await an.says("13")
+    await an.presses("Bỏ qua")
+    [late] = await an.presses("📤 Gửi báo cáo")
+    assert "nộp muộn" in late.text and late.choices == ()
+    answer = await _answer(org, "CBVP", "II.9")
+    assert answer is not None and answer.late
+    [shown] = await an.says("/baocao II.9")
+    assert "quá hạn" in shown.text
+
+
+async def test_a_deputy_answers_for_the_unit_and_is_recorded(org: Services) -> None:
+    await member(org, "CBVP", "1", "An")
+    deputy = await member(org, "CBVP", "3", "Cường", Role.DEPUTY)
+    await _plan(org, task("II.9", "Số đảng viên", due=date(2024, 3, 10), form="count"))
+    cuong = Person(build_router(org), "3")
+    await cuong.says("/baocao II.9")
+    await cuong.says("7")
+    await cuong.presses("Bỏ qua")
+    await cuong.presses("📤 Gửi báo cáo")
+    answer = await _answer(org, "CBVP", "II.9")
+    assert answer is not None and answer.member_id == deputy.id
+
+
+async def test_registration_form_and_a_photo_as_evidence(org: Services) -> None:
+    await member(org, "CBVP", "1", "An")
+    await _plan(
+        org,
+        task("II.5", "Đăng ký đội bóng chuyền hơi", due=date(2024, 5, 3), form="registration"),
+        task("II.2", "Trang trí", due=date(2024, 5, 10)),
+    )
+    an = Person(build_router(org), "1")
+    await an.says("/baocao II.5")
+    await an.says("Đội Văn phòng")
+    await an.says("số")
+    assert "con số" in an.inbox[-2].text
+    await an.says("8")
+    await an.says("Nguyễn Văn An, 0912 345 678")
+    assert "Đội Văn phòng" in an.last_text()
+    await an.presses("📤 Gửi báo cáo")
+    await an.says("/baocao II.2")
+    await an.presses("Hoàn thành")
+    await an.presses("Bỏ qua")
+    photo = Attachment("photo", "file-9", "anh.jpg", "image/jpeg", 1234, "files/ab.jpg", "ab" * 32)
+    await an._send(attachment=photo)
+    assert "Đã nhận 1 tệp" in an.inbox[-2].text
+    await an.presses("✅ Xong")
+    await an.presses("📤 Gửi báo cáo")
+    answer = await _answer(org, "CBVP", "II.2")
+    assert answer is not None
+    [att] = await org.repos.answers.attachments(answer.data["values"]["evidence"])
+    assert att.sha256 == "ab" * 32 and att.size == 1234
+
+
+async def test_a_file_over_20_mb_is_refused_with_the_limit(org: Services) -> None:
+    await member(org, "CBVP", "1", "An")
+    await _plan(org, task("II.2", "Trang trí", due=date(2024, 5, 10)))
+    an = Person(build_router(org), "1")
+    await an.says("/baocao II.2")
+    await an.presses("Hoàn thành")
+    await an.presses("Bỏ qua")
+    big = Attachment(
+        "document", "f", "bien-ban.pdf", "application/pdf", 25 * 1024 * 1024, too_big=True
+    )
+    replies = await an._send(attachment=big)
+    assert "20 MB" in replies[0].text
