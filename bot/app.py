@@ -121,6 +121,7 @@ async def build_app(
                 file_url=settings.file_url,
                 poll_timeout=poll_timeout,
                 request_timeout=request_timeout,
+                data_dir=settings.data_dir,
                 limits=limits or RateLimits(),
             ),
             handle=router.handle,

@@ -16,7 +16,6 @@ from bot.domain import DeadlineState, Quota
 
 Kind = Literal["choice", "text", "number", "date", "person", "photo", "file"]
 FILE_KINDS = ("photo", "file")
-TELEGRAM_DOWNLOAD_LIMIT = 20 * 1024 * 1024  # bots cannot download larger files
 
 
 @dataclass(frozen=True)

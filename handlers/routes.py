@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.services import Services
-from handlers import common, forms, plans, registration, report, tasks
+from handlers import common, forms, plans, registration, report, review, tasks
 from handlers.router import Router
 
 
@@ -19,6 +19,9 @@ def build_router(services: Services) -> Router:
     router.choice("rep", report.button)
     router.choice("ans", report.answer_action)
     router.flow(forms.FLOW, report.step, resume=report.resume)
+    router.command("duyet", review.command, roles=review.STAFF)
+    router.choice("rv", review.button)
+    router.flow(review.FLOW, review.step, resume=review.resume)
     router.command("kehoach", plans.list_plans, roles=plans.STAFF)
     router.choice("pub", plans.ask_publish)
     router.flow(plans.FLOW, plans.step, resume=plans.resume)

@@ -83,6 +83,19 @@ SAMPLES: dict[str, object] = {
     "late": True,
     "past": False,
     "rows": [{"label": "Số lượng", "value": "12"}],
+    "shown": 5,
+    "total": 7,
+    "items": [
+        {
+            "version": 1,
+            "action": "return",
+            "by": "An",
+            "at": datetime(2024, 4, 20, 1, 5, tzinfo=ZoneInfo("UTC")),
+            "note": "Thiếu",
+            "late": False,
+            "summary": "",
+        }
+    ],
     "groups": [[{"label": "Tên", "value": "An"}]],
 }
 

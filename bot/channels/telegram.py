@@ -6,12 +6,15 @@ values are HTML-escaped by messages/ and long texts are split under Telegram's 4
 
 from __future__ import annotations
 
+import asyncio
 import html
 import logging
 import os
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
+from pathlib import Path
+from typing import Any
 
 from telegram import (
     BotCommand,
@@ -35,6 +38,7 @@ from telegram.ext import (
 
 from bot.channels.ratelimit import BACKGROUND, PriorityRateLimiter, RateLimits
 from bot.chat import Attachment, ChannelName, DeliveryError, Inbound, MenuCommand, Reply
+from bot.files import store
 from messages import Texts
 
 log = logging.getLogger(__name__)
@@ -43,6 +47,7 @@ log = logging.getLogger(__name__)
 os.environ.setdefault("PTB_TIMEDELTA", "true")
 
 TEXT_LIMIT = int(MessageLimit.MAX_TEXT_LENGTH)  # 4096
+DOWNLOAD_LIMIT = 20 * 1024 * 1024  # the Bot API lets bots download files up to 20 MB
 CAPTION_LIMIT = int(MessageLimit.CAPTION_LENGTH)  # 1024
 
 Handle = Callable[[Inbound], Awaitable[list[Reply]]]
@@ -57,6 +62,7 @@ class TelegramConfig:
     poll_timeout: float = 10.0
     request_timeout: float = 10.0
     limits: RateLimits = field(default_factory=RateLimits)
+    data_dir: Path = Path("data")
 
 
 def split_text(text: str, limit: int = TEXT_LIMIT) -> list[str]:
@@ -172,6 +178,9 @@ def keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
 
 
 class TelegramChannel:
+    _webhook: tuple[str, str] | None = None  # (public URL, secret token): see use_webhook
+    _feed_lock: asyncio.Lock | None = None
+
     def __init__(
         self,
         config: TelegramConfig,
@@ -213,11 +222,42 @@ class TelegramChannel:
                 scope=BotCommandScopeAllPrivateChats(),
             )
         await app.start()
+        if self._webhook is not None:
+            await self.start_webhook()
+            return
         assert app.updater is not None
         await app.updater.start_polling(
             poll_interval=0.0, timeout=timedelta(seconds=self.config.poll_timeout)
         )
         log.info("telegram: polling as @%s", self.username)
+
+    # webhook mode (bot/webhook.py serves the HTTP side)
+    def use_webhook(self, url: str, secret: str) -> None:
+        """Before `start`: take updates from Telegram's webhook calls instead of polling."""
+        self._webhook = (url, secret)
+        self._feed_lock = asyncio.Lock()
+
+    async def start_webhook(self) -> None:
+        """Register the webhook: Telegram then posts each update to the URL with the secret in
+        X-Telegram-Bot-Api-Secret-Token. It is left set on stop, so Telegram keeps the updates
+        that arrive while the bot restarts and sends them when it is back."""
+        assert self._webhook is not None
+        url, secret = self._webhook
+        await self.application.bot.set_webhook(url, secret_token=secret)
+        log.info("telegram: webhook %s as @%s", url, self.username)
+
+    async def feed(self, data: dict[str, Any]) -> None:
+        """Handle one update from a webhook call; returns once it is handled and answered.
+        Telegram sends again what was not answered 200, and the router handles an update id
+        once, so an update is neither lost nor handled twice. One at a time, as when polling.
+        Raises ValueError for a body that is not a Telegram update."""
+        try:
+            update = Update.de_json(data, self.application.bot)
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ValueError(f"not a Telegram update: {exc!r}") from exc
+        lock = self._feed_lock or asyncio.Lock()
+        async with lock:
+            await self.application.process_update(update)
 
     async def stop_polling(self) -> None:
         """Take no more updates (messages can still be sent until `stop`)."""
@@ -244,11 +284,38 @@ class TelegramChannel:
                 log.info("callback answer refused: %s", exc.message)
         if inbound is None:
             return
+        log.info("update %s from user %s: %s", inbound.update_id, inbound.user_id, _kind(inbound))
         if query is not None and query.message is not None:
             await self._mark_pressed(update)
+        if inbound.attachment is not None:
+            inbound = replace(inbound, attachment=await self._download(inbound.attachment))
         replies = await self._handle(inbound)
         for reply in replies:
             await self.send(inbound.chat_id, reply)
+
+    async def _download(self, attachment: Attachment) -> Attachment:
+        """Keep a photo or document in DATA_DIR (with its sha256) before the update is handled;
+        a file over the Bot API's 20 MB download limit is marked too big instead."""
+        if attachment.kind not in ("photo", "document") or not attachment.file_id:
+            return attachment
+        if (attachment.size or 0) > DOWNLOAD_LIMIT:
+            return replace(attachment, too_big=True)
+        try:
+            remote = await self.application.bot.get_file(attachment.file_id)
+            if (remote.file_size or 0) > DOWNLOAD_LIMIT:
+                return replace(attachment, too_big=True)
+            content = bytes(await remote.download_as_bytearray())
+        except BadRequest as exc:
+            if "too big" in exc.message.lower():
+                return replace(attachment, too_big=True)
+            log.warning("could not download a file: %s", exc.message)
+            return attachment
+        except NetworkError as exc:
+            log.warning("could not download a file: %s", exc.message)
+            return attachment
+        fallback = ".jpg" if attachment.kind == "photo" else ".bin"
+        path, digest = await store(self.config.data_dir, content, attachment.file_name, fallback)
+        return replace(attachment, path=path, sha256=digest, size=len(content))
 
     async def _mark_pressed(self, update: Update) -> None:
         """Take the buttons off the pressed message and show what was chosen."""
@@ -334,7 +401,8 @@ class TelegramChannel:
 
     async def _on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         """One error handler: log it, and tell the person something went wrong."""
-        log.error("error handling update", exc_info=context.error)
+        update_id = update.update_id if isinstance(update, Update) else None
+        log.error("update %s: error handling it", update_id, exc_info=context.error)
         if isinstance(context.error, Forbidden):
             return
         if isinstance(update, Update) and update.effective_chat is not None:
@@ -344,6 +412,17 @@ class TelegramChannel:
                 )
             except TelegramError:
                 log.warning("could not tell the person about the error")
+
+
+def _kind(inbound: Inbound) -> str:
+    """What a person sent, for the log: never its content."""
+    if inbound.command is not None:
+        return f"command /{inbound.command}"
+    if inbound.choice is not None:
+        return "button"
+    if inbound.attachment is not None:
+        return inbound.attachment.kind
+    return "text"
 
 
 def _label_of(message: Message, data: str | None) -> str | None:
