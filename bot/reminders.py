@@ -9,7 +9,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
-from bot.chat import Reply
+from bot.chat import Choice, Reply
 from bot.deliveries import Recipient, queue, staff_recipients, unit_recipients
 from bot.domain import Plan, ReminderPolicy, Task
 from bot.services import Services
@@ -19,6 +19,8 @@ from bot.worktime import QuietHours, WorkCalendar
 from storage.deadlines import DeadlineView
 
 DEFAULT_POLICY = ReminderPolicy()
+FORM_FLOW = "form"  # handlers.forms.FLOW
+FORM_NUDGE_AFTER = timedelta(days=1)
 
 
 @dataclass(frozen=True)
@@ -130,7 +132,30 @@ class Reminders:
                 digests.append(Digest(to, key, "remind", reply, tuple(lines)))
         if late:
             digests.extend(await self._late_digests(late, today))
+        digests.extend(await self._unfinished_forms(moment))
         return digests
+
+    async def _unfinished_forms(self, moment: datetime) -> list[Digest]:
+        """One gentle reminder for a form left unfinished for a day (once per pause)."""
+        repos = self.services.repos
+        out = []
+        stale = await repos.conversations.waiting(FORM_FLOW, moment - FORM_NUDGE_AFTER)
+        for channel, external_id, updated_at in stale:
+            m = await repos.members.by_identity(channel, external_id)
+            if m is None:
+                continue
+            for identity in await repos.members.identities(m.id):
+                if identity.channel == channel and identity.external_id == external_id:
+                    to = Recipient(m, channel, identity.chat_id)
+                    reply = Reply(
+                        text=self.services.texts("reminders.unfinished_form"),
+                        choices=(
+                            (Choice(self.services.texts("report.button_resume"), "rep:resume"),),
+                        ),
+                    )
+                    key = f"formwait:{channel}:{external_id}:{updated_at}"
+                    out.append(Digest(to, key, "formwait", reply, ()))
+        return out
 
     async def _late_digests(self, views: list[DeadlineView], today: date) -> list[Digest]:
         entries: list[_Late] = []

@@ -41,6 +41,15 @@ class ConversationRepository:
             ),
         )
 
+    async def waiting(self, flow: str, before: datetime) -> list[tuple[str, str, str]]:
+        """People left in `flow` since before `before`: (channel, external_id, updated_at)."""
+        rows = await self._db.fetch_all(
+            "SELECT channel, external_id, updated_at FROM conversations"
+            " WHERE flow = ? AND updated_at < ? ORDER BY updated_at",
+            (flow, utc_iso(before)),
+        )
+        return [(r[0], r[1], r[2]) for r in rows]
+
     async def first_time(self, channel: str, update_id: int, now: datetime) -> bool:
         """Record an update as handled; False if it was handled before (a redelivery)."""
         changed = await self._db.execute(

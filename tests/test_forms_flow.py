@@ -255,3 +255,25 @@ async def test_a_file_over_20_mb_is_refused_with_the_limit(org: Services) -> Non
     )
     replies = await an._send(attachment=big)
     assert "20 MB" in replies[0].text
+
+
+async def test_a_form_left_unfinished_for_a_day_gets_one_gentle_reminder(
+    org: Services, clock: FrozenClock
+) -> None:
+    from bot.reminders import Reminders
+
+    await member(org, "CBVP", "1", "An")
+    await _plan(org, task("II.9", "Số đảng viên", due=date(2024, 3, 29), form="count"))
+    an = Person(build_router(org), "1")
+    await an.says("/baocao II.9")  # Friday 1/3/2024 9:00, then nothing
+    reminders = Reminders(org)
+    clock.set(datetime(2024, 3, 1, 15, 0, tzinfo=VN))
+    assert [d.kind for d in await reminders.due_at(clock.now())] == []
+    clock.set(datetime(2024, 3, 4, 8, 30, tzinfo=VN))  # Monday
+    [nudge] = [d for d in await reminders.due_at(clock.now()) if d.kind == "formwait"]
+    assert "điền dở" in nudge.reply.text
+    assert await reminders.tick() == 1
+    assert await reminders.tick() == 0
+    an.inbox.append(nudge.reply)
+    [question] = await an.presses("▶️ Tiếp tục")
+    assert "Số lượng" in question.text
