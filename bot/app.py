@@ -83,6 +83,7 @@ async def open_services(settings: Settings, clock: Clock | None = None) -> Servi
         repos=Repos.on(db),
         texts=Texts("vi", settings.tz),
         clock=clock or clock_for(settings.tz, settings.clock),
+        data_dir=settings.data_dir,
     )
 
 

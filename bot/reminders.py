@@ -14,6 +14,7 @@ from bot.deliveries import Recipient, queue, staff_recipients, unit_recipients
 from bot.domain import Plan, ReminderPolicy, Task
 from bot.services import Services
 from bot.settings import Settings
+from bot.status import late_entry
 from bot.tasklines import TaskLine, line, task_buttons
 from bot.worktime import QuietHours, WorkCalendar
 from storage.deadlines import DeadlineView
@@ -72,12 +73,6 @@ class Digest:
     kind: str  # "remind" | "late"
     reply: Reply
     lines: tuple[TaskLine, ...]
-
-
-@dataclass
-class _Late:
-    line: TaskLine
-    secretaries: list[dict[str, object]]
 
 
 class Reminders:
@@ -158,28 +153,12 @@ class Reminders:
         return out
 
     async def _late_digests(self, views: list[DeadlineView], today: date) -> list[Digest]:
-        entries: list[_Late] = []
-        for view in views:
-            people = []
-            for to in await unit_recipients(self.services, view.deadline.unit_id):
-                identities = await self.services.repos.members.identities(to.member.id)
-                people.append(
-                    {
-                        "name": to.member.full_name,
-                        "reachable": any(i.reachable for i in identities),
-                    }
-                )
-            entries.append(_Late(line(view, today), people))
+        entries = [await late_entry(self.services, view, today) for view in views]
         text = self.services.texts("reminders.late_units", entries=entries)
         lines = tuple(e.line for e in entries)
+        stamp = today.isoformat()
         return [
-            Digest(
-                to,
-                f"late:member={to.member.id}:date={today.isoformat()}",
-                "late",
-                Reply(text=text),
-                lines,
-            )
+            Digest(to, f"late:member={to.member.id}:date={stamp}", "late", Reply(text=text), lines)
             for to in await staff_recipients(self.services)
         ]
 

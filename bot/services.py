@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from bot.clock import Clock
 from messages import Texts
 from storage.answers import AnswerRepository
+from storage.audit import AuditRepository
+from storage.broadcasts import BroadcastRepository
 from storage.conversations import ConversationRepository
 from storage.db import Database
 from storage.deadlines import DeadlineRepository
@@ -28,6 +31,8 @@ class Repos:
     deadlines: DeadlineRepository
     outbox: OutboxRepository
     answers: AnswerRepository
+    audit: AuditRepository
+    broadcasts: BroadcastRepository
 
     @classmethod
     def on(cls, db: Database) -> Repos:
@@ -40,6 +45,8 @@ class Repos:
             deadlines=DeadlineRepository(db),
             outbox=OutboxRepository(db),
             answers=AnswerRepository(db),
+            audit=AuditRepository(db),
+            broadcasts=BroadcastRepository(db),
         )
 
 
@@ -65,3 +72,4 @@ class Services:
     clock: Clock
     bot_username: str = ""  # filled in once the channel knows it (for invite deep links)
     notifier: Notifier = field(default_factory=Notifier)
+    data_dir: Path = Path("data")  # files people send, exports, charts

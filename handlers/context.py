@@ -19,6 +19,7 @@ class Context:
     services: Services
     now: datetime
     replies: list[Reply] = field(default_factory=list)
+    jobs: list[Job] = field(default_factory=list)
 
     @property
     def repos(self) -> Repos:
@@ -42,6 +43,11 @@ class Context:
         merged.update(data)
         self.state = Conversation(flow=flow, step=step, data=merged)
 
+    def later(self, job: Job) -> None:
+        """Work to do after the update's transaction commits (slow work: a chart, a file), so
+        it does not hold the database; its replies follow the step's own."""
+        self.jobs.append(job)
+
     def end(self) -> None:
         self.state = Conversation()
 
@@ -50,3 +56,4 @@ class Context:
 
 
 Step = Callable[[Context], Awaitable[None]]
+Job = Callable[[], Awaitable[list[Reply]]]

@@ -101,7 +101,10 @@ class Router:
             await self._dispatch(ctx)
             if ctx.state != state:
                 await repos.conversations.save(channel, inbound.user_id, ctx.state, now)
-        return ctx.replies
+        replies = list(ctx.replies)
+        for job in ctx.jobs:  # after the commit: slow work does not hold the database
+            replies.extend(await job())
+        return replies
 
     async def _dispatch(self, ctx: Context) -> None:
         inbound = ctx.inbound

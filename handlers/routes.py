@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.services import Services
-from handlers import common, forms, plans, registration, report, review, tasks
+from handlers import common, forms, plans, registration, report, review, status, tasks
 from handlers.router import Router
 
 
@@ -22,6 +22,9 @@ def build_router(services: Services) -> Router:
     router.command("duyet", review.command, roles=review.STAFF)
     router.choice("rv", review.button)
     router.flow(review.FLOW, review.step, resume=review.resume)
+    router.command("tinhhinh", status.overview, roles=status.VIEWERS)
+    router.command("chuabaocao", status.late, roles=status.VIEWERS)
+    router.choice("late", status.remind_now)
     router.command("kehoach", plans.list_plans, roles=plans.STAFF)
     router.choice("pub", plans.ask_publish)
     router.flow(plans.FLOW, plans.step, resume=plans.resume)

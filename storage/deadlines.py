@@ -158,3 +158,28 @@ class DeadlineRepository:
             " ORDER BY d.due_date, t.position"
         )
         return [_view(r) for r in rows]
+
+    async def state_counts(self, plan_id: int, today: date) -> list[tuple[int, str, str, int]]:
+        """(task id, period, state, how many) for the plan's open deadlines; a deadline past
+        its due date and not done counts as state 'late'."""
+        rows = await self._db.fetch_all(
+            """SELECT d.task_id, d.period,
+                      CASE WHEN d.state != 'done' AND d.due_date < ? THEN 'late' ELSE d.state END,
+                      count(*)
+               FROM deadlines d JOIN tasks t ON t.id = d.task_id
+               WHERE t.plan_id = ? AND d.cancelled_at IS NULL AND t.cancelled_at IS NULL
+               GROUP BY 1, 2, 3""",
+            (today.isoformat(), plan_id),
+        )
+        return [(r[0], r[1], r[2], r[3]) for r in rows]
+
+    async def periods_started(self, plan_id: int, today: date) -> dict[int, str]:
+        """For each task of the plan, the latest period that has started by `today`."""
+        rows = await self._db.fetch_all(
+            """SELECT d.task_id, max(d.period) FROM deadlines d JOIN tasks t ON t.id = d.task_id
+               WHERE t.plan_id = ? AND d.cancelled_at IS NULL
+                 AND (d.start_date IS NULL OR d.start_date <= ?)
+               GROUP BY d.task_id""",
+            (plan_id, today.isoformat()),
+        )
+        return {r[0]: r[1] for r in rows}

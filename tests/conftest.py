@@ -42,8 +42,10 @@ async def db(tmp_path: Path) -> AsyncIterator[Database]:
 
 
 @pytest.fixture
-def services(db: Database, clock: FrozenClock) -> Services:
-    return Services(db=db, repos=Repos.on(db), texts=Texts("vi", VN), clock=clock)
+def services(db: Database, clock: FrozenClock, tmp_path: Path) -> Services:
+    return Services(
+        db=db, repos=Repos.on(db), texts=Texts("vi", VN), clock=clock, data_dir=tmp_path
+    )
 
 
 @pytest.fixture

@@ -84,6 +84,14 @@ SAMPLES: dict[str, object] = {
     "past": False,
     "rows": [{"label": "Số lượng", "value": "12"}],
     "shown": 5,
+    "today": date(2024, 4, 20),
+    "statuses": [],
+    "grouped": {"done": [], "in_progress": [], "pending": [], "late": []},
+    "states": ["done", "in_progress", "pending", "late"],
+    "task": {"ref": "II.6", "title": "Báo cáo"},
+    "more": 0,
+    "units": 3,
+    "messages": 2,
     "total": 7,
     "items": [
         {

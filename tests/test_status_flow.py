@@ -1,0 +1,84 @@
+"""Leaders and the office ask how the plan stands: counts per task, a chart, units by state, the
+late units and a button to remind them now."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from PIL import Image
+
+from bot.clock import FrozenClock
+from bot.domain import DeadlineState, Role
+from bot.publishing import publish
+from bot.services import Services
+from handlers.routes import build_router
+from tests.chatkit import Person
+from tests.conftest import VN
+from tests.planning import draft, member, task
+
+
+async def _setup(org: Services) -> None:
+    await member(org, "CBVP", "1", "An")
+    await member(org, "CBBAO", "2", "Bình")
+    await member(org, "DUK", "8", "Thường trực", Role.LEADER)
+    await member(org, "VP", "9", "Văn phòng", Role.OFFICE)
+    plan = await draft(
+        org,
+        task("II.6", "Báo cáo thi đua", due=date(2024, 3, 10)),
+        task("II.3", "Tọa đàm", due=date(2024, 4, 30)),
+    )
+    await publish(org, plan)
+    cbvp = await org.repos.units.by_code("CBVP")
+    assert cbvp is not None
+    [ii6] = [v for v in await org.repos.deadlines.for_unit(cbvp.id) if v.task_ref == "II.6"]
+    await org.repos.deadlines.set_state(ii6.deadline.id, DeadlineState.DONE, org.clock.now())
+
+
+async def test_a_leader_sees_each_task_counted_by_state_and_a_chart(
+    org: Services, clock: FrozenClock
+) -> None:
+    await _setup(org)
+    clock.set(datetime(2024, 3, 12, 9, 0, tzinfo=VN))
+    replies = await Person(build_router(org), "8").says("/tinhhinh")
+    text, picture = replies
+    assert "185-KH/ĐUK" in text.text
+    assert "✅ 1 · 🔄 0 · ⏳ 0 · ⚠️ 3 / 4 đơn vị" in text.text  # II.6: one done, three late
+    assert "✅ 0 · 🔄 0 · ⏳ 4 · ⚠️ 0 / 4 đơn vị" in text.text  # II.3: not due yet
+    assert picture.photo is not None
+    with Image.open(picture.photo.path) as image:
+        assert image.format == "PNG" and image.width > 400
+
+
+async def test_one_task_lists_units_by_state_with_their_secretaries(
+    org: Services, clock: FrozenClock
+) -> None:
+    await _setup(org)
+    clock.set(datetime(2024, 3, 12, 9, 0, tzinfo=VN))
+    [answer] = await Person(build_router(org), "9").says("/tinhhinh II.6")
+    done, late = answer.text.index("Hoàn thành"), answer.text.index("Quá hạn")
+    assert answer.text.index("Chi bộ Văn phòng: An") > done
+    assert answer.text.index("Chi bộ Báo Lào Cai: Bình") > late
+    assert "Chi bộ Thời sự: chưa có ai đăng ký" in answer.text
+
+
+async def test_late_units_can_be_reminded_now_once_a_day(org: Services, clock: FrozenClock) -> None:
+    await _setup(org)
+    clock.set(datetime(2024, 3, 12, 9, 0, tzinfo=VN))
+    office = Person(build_router(org), "9")
+    [late] = await office.says("/chuabaocao")
+    assert "Chi bộ Báo Lào Cai" in late.text and "Bình" in late.text
+    assert "Chi bộ Văn phòng" not in late.text
+    [done] = await office.presses("🔔 Nhắc các đơn vị này ngay")
+    assert "1 tin nhắn mới" in done.text
+    [again] = await office.presses("🔔 Nhắc các đơn vị này ngay")
+    assert "0 tin nhắn mới" in again.text
+    second, first = await org.repos.audit.entries(action="remind_late")  # newest first
+    assert first.detail == {"units": 3, "messages": 1} and second.detail["messages"] == 0
+    assert first.member_name == "Văn phòng"
+
+
+async def test_secretaries_do_not_see_the_whole_plan(org: Services) -> None:
+    await _setup(org)
+    for command in ("/tinhhinh", "/chuabaocao"):
+        [answer] = await Person(build_router(org), "1").says(command)
+        assert "không dành cho" in answer.text
