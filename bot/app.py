@@ -10,6 +10,7 @@ from dataclasses import dataclass, field, replace
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from bot.broadcasting import report_finished
 from bot.channels.ratelimit import RateLimits
 from bot.channels.telegram import TelegramChannel, TelegramConfig
 from bot.chat import MenuCommand
@@ -101,6 +102,7 @@ async def build_app(
     rsettings = ReminderSettings.of(settings)
     sender = OutboxSender(services, {}, quiet=rsettings.quiet)
     services.notifier.listen(sender.wake)
+    sender.after_batch.append(lambda: report_finished(services))
     app = App(
         settings=settings,
         db=services.db,

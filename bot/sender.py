@@ -47,6 +47,8 @@ class OutboxSender:
         self._stopping = False
         self._idle = asyncio.Event()  # set while nothing is due
         self._in_flight: set[asyncio.Task[None]] = set()
+        # run after each batch has been sent (e.g. the delivery report of finished broadcasts)
+        self.after_batch: list[Callable[[], Awaitable[object]]] = []
 
     def wake(self) -> None:
         """Something was queued: look now rather than at the next idle check."""
@@ -106,6 +108,11 @@ class OutboxSender:
             tasks.append(task)
         if tasks:
             await asyncio.gather(*tasks, return_exceptions=True)
+            for hook in self.after_batch:
+                try:
+                    await hook()
+                except Exception:
+                    log.exception("after-batch hook failed")
         return len(tasks)
 
     async def _send_one(self, item: OutboxItem) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -33,6 +33,10 @@ class Context:
     ) -> None:
         """Queue one message rendered from messages/."""
         self.replies.append(Reply(text=self.t(key, **values), choices=choices))
+
+    def say_with(self, key: str, values: Mapping[str, object]) -> None:
+        """`say` with values gathered elsewhere (an error's details, say)."""
+        self.replies.append(Reply(text=self.t(key, **values)))
 
     def reply(self, reply: Reply) -> None:
         self.replies.append(reply)

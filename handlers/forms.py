@@ -370,7 +370,7 @@ async def take(ctx: Context, spec: FormSpec, draft: Draft) -> None:
             await ask(ctx, spec, draft)
             return
     except Invalid as problem:
-        ctx.reply(Reply(text=ctx.t(problem.key, **problem.values)))
+        ctx.say_with(problem.key, problem.values)
         await ask(ctx, spec, draft)
         return
     await ask(ctx, spec, draft)

@@ -11,9 +11,9 @@ MENUS: dict[Role | None, tuple[str, ...]] = {
     None: ("start", "help"),
     Role.SECRETARY: ("viec", "baocao", "tieptuc", "help", "huy"),
     Role.DEPUTY: ("viec", "baocao", "tieptuc", "help", "huy"),
-    Role.OFFICE: ("tinhhinh", "chuabaocao", "duyet", "kehoach", "help", "huy"),
+    Role.OFFICE: ("tinhhinh", "chuabaocao", "duyet", "thongbao", "kehoach", "help", "huy"),
     Role.LEADER: ("tinhhinh", "chuabaocao", "help", "huy"),
-    Role.ADMIN: ("tinhhinh", "chuabaocao", "duyet", "kehoach", "help", "huy"),
+    Role.ADMIN: ("tinhhinh", "chuabaocao", "duyet", "thongbao", "kehoach", "help", "huy"),
 }
 
 

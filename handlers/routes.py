@@ -3,7 +3,17 @@
 from __future__ import annotations
 
 from bot.services import Services
-from handlers import common, forms, plans, registration, report, review, status, tasks
+from handlers import (
+    broadcast,
+    common,
+    forms,
+    plans,
+    registration,
+    report,
+    review,
+    status,
+    tasks,
+)
 from handlers.router import Router
 
 
@@ -25,6 +35,8 @@ def build_router(services: Services) -> Router:
     router.command("tinhhinh", status.overview, roles=status.VIEWERS)
     router.command("chuabaocao", status.late, roles=status.VIEWERS)
     router.choice("late", status.remind_now)
+    router.command("thongbao", broadcast.command, roles=broadcast.STAFF)
+    router.flow(broadcast.FLOW, broadcast.step, resume=broadcast.resume)
     router.command("kehoach", plans.list_plans, roles=plans.STAFF)
     router.choice("pub", plans.ask_publish)
     router.flow(plans.FLOW, plans.step, resume=plans.resume)
