@@ -20,7 +20,6 @@ import typer
 
 from bot import cli_office
 from bot.cli_common import fail, print_json, settings_or_exit, with_db
-from bot.cli_ops import register_ops
 from bot.cli_plan import plan_app
 from bot.cli_reminders import reminders_app
 from bot.clock import clock_for
@@ -56,7 +55,6 @@ app.add_typer(plan_app, name="plan", no_args_is_help=True)
 app.add_typer(reminders_app, name="reminders", no_args_is_help=True)
 app.command("broadcast")(cli_office.broadcast)
 app.command("audit")(cli_office.audit)
-register_ops(app)  # backup, restore, check
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON on stdout for scripts.")]
 
@@ -593,21 +591,12 @@ def members_list(as_json: JsonOption = False) -> None:
 
 
 @app.command("run")
-def run(
-    webhook: Annotated[
-        bool,
-        typer.Option(
-            "--webhook",
-            help="Take updates by webhook (DONDOC_WEBHOOK_URL, DONDOC_WEBHOOK_SECRET) instead of"
-            " polling.",
-        ),
-    ] = False,
-) -> None:
+def run() -> None:
     """Run the bot: on Telegram with DONDOC_TELEGRAM_TOKEN, else the local sandbox."""
     settings = settings_or_exit()
     from bot.runner import run as run_bot
 
-    asyncio.run(run_bot(settings, webhook=webhook))
+    asyncio.run(run_bot(settings))
 
 
 @app.command("chat")
