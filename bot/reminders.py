@@ -10,11 +10,11 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
 from bot.chat import Choice, Reply
-from bot.deliveries import Recipient, queue, staff_recipients, unit_recipients
-from bot.domain import Plan, ReminderPolicy, Task
+from bot.deliveries import Recipient, queue, recipient, staff_recipients, unit_recipients
+from bot.domain import Plan, ReminderPolicy, Role, Task
 from bot.services import Services
 from bot.settings import Settings
-from bot.status import late_entry
+from bot.status import late_entry, plan_status
 from bot.tasklines import TaskLine, line, task_buttons
 from bot.worktime import QuietHours, WorkCalendar
 from storage.deadlines import DeadlineView
@@ -27,6 +27,7 @@ FORM_NUDGE_AFTER = timedelta(days=1)
 @dataclass(frozen=True)
 class ReminderSettings:
     at: time = time(8, 0)
+    weekly_at: time = time(7, 30)  # the leaders' digest, on Mondays
     quiet: QuietHours = field(default_factory=QuietHours)
     calendar: WorkCalendar = field(default_factory=WorkCalendar)
     policy: ReminderPolicy = DEFAULT_POLICY
@@ -35,6 +36,7 @@ class ReminderSettings:
     def of(cls, settings: Settings) -> ReminderSettings:
         return cls(
             at=settings.remind_at,
+            weekly_at=settings.weekly_digest_at,
             quiet=QuietHours.parse(settings.quiet_hours),
             calendar=WorkCalendar(
                 skip_weekends=settings.skip_weekends,
@@ -162,10 +164,38 @@ class Reminders:
             for to in await staff_recipients(self.services)
         ]
 
+    async def weekly_at(self, moment: datetime) -> list[Digest]:
+        """Monday's digest for leaders: how each published plan stands (can be turned off)."""
+        local = moment.astimezone(self.services.clock.tz)
+        quiet = self.settings.quiet.quiet(local)
+        if local.weekday() != 0 or local.timetz().replace(tzinfo=None) < self.settings.weekly_at:
+            return []
+        if quiet:
+            return []
+        plans = await self.services.repos.plans.published()
+        if not plans:
+            return []
+        today = local.date()
+        overviews = [(p, await plan_status(self.services, p, today)) for p in plans]
+        text = self.services.texts("reminders.weekly", overviews=overviews, today=today)
+        reply = Reply(
+            text=text,
+            choices=((Choice(self.services.texts("reminders.button_weekly_off"), "wk:off"),),),
+        )
+        year, week, _ = today.isocalendar()
+        out = []
+        for m in await self.services.repos.members.weekly_readers(Role.LEADER):
+            to = await recipient(self.services, m)
+            if to is not None:
+                out.append(
+                    Digest(to, f"weekly:member={m.id}:week={year}-{week:02d}", "weekly", reply, ())
+                )
+        return out
+
     async def tick(self, moment: datetime | None = None) -> int:
         """Queue what is due now; a digest already queued today is not queued again."""
         moment = moment or self.services.clock.now()
-        digests = await self.due_at(moment)
+        digests = await self.due_at(moment) + await self.weekly_at(moment)
         queued = 0
         async with self.services.db.transaction():
             for d in digests:

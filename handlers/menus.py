@@ -12,7 +12,7 @@ MENUS: dict[Role | None, tuple[str, ...]] = {
     Role.SECRETARY: ("viec", "baocao", "tieptuc", "help", "huy"),
     Role.DEPUTY: ("viec", "baocao", "tieptuc", "help", "huy"),
     Role.OFFICE: ("tinhhinh", "chuabaocao", "duyet", "thongbao", "kehoach", "help", "huy"),
-    Role.LEADER: ("tinhhinh", "chuabaocao", "help", "huy"),
+    Role.LEADER: ("tinhhinh", "chuabaocao", "bantintuan", "help", "huy"),
     Role.ADMIN: ("tinhhinh", "chuabaocao", "duyet", "thongbao", "kehoach", "help", "huy"),
 }
 

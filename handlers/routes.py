@@ -35,6 +35,8 @@ def build_router(services: Services) -> Router:
     router.command("tinhhinh", status.overview, roles=status.VIEWERS)
     router.command("chuabaocao", status.late, roles=status.VIEWERS)
     router.choice("late", status.remind_now)
+    router.command("bantintuan", status.weekly_toggle, roles=status.VIEWERS)
+    router.choice("wk", status.weekly_toggle)
     router.command("thongbao", broadcast.command, roles=broadcast.STAFF)
     router.flow(broadcast.FLOW, broadcast.step, resume=broadcast.resume)
     router.command("kehoach", plans.list_plans, roles=plans.STAFF)

@@ -89,3 +89,15 @@ async def remind_now(ctx: Context) -> None:
     )
     ctx.services.notifier.queued()
     ctx.say("status.reminded", units=len(by_unit), messages=queued)
+
+
+async def weekly_toggle(ctx: Context) -> None:
+    """/bantintuan turns the weekly digest on or off; the digest's button turns it off."""
+    member = ctx.member
+    assert member is not None
+    if ctx.inbound.choice == "wk:off":
+        on = False
+    else:
+        on = not await ctx.repos.members.weekly_digest(member.id)
+    await ctx.repos.members.set_weekly_digest(member.id, on)
+    ctx.say("reminders.weekly_on" if on else "reminders.weekly_off")

@@ -138,6 +138,26 @@ class MemberRepository:
         )
         return [_member(r) for r in rows]
 
+    async def weekly_readers(self, *roles: Role) -> list[Member]:
+        """Members of these roles who have not turned the weekly digest off."""
+        rows = await self._db.fetch_all(
+            f"SELECT {_M} FROM members m WHERE m.active = 1 AND m.weekly_digest = 1"
+            f" AND m.role IN ({','.join('?' * len(roles))}) ORDER BY m.id",
+            [r.value for r in roles],
+        )
+        return [_member(r) for r in rows]
+
+    async def set_weekly_digest(self, member_id: int, on: bool) -> None:
+        await self._db.execute(
+            "UPDATE members SET weekly_digest = ? WHERE id = ?", (int(on), member_id)
+        )
+
+    async def weekly_digest(self, member_id: int) -> bool:
+        value = await self._db.fetch_value(
+            "SELECT weekly_digest FROM members WHERE id = ?", (member_id,)
+        )
+        return bool(value)
+
     async def listing(self) -> list[MemberListing]:
         """Every active member with unit and identities, for `dondoc members list`."""
         rows = await self._db.fetch_all(

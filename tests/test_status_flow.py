@@ -82,3 +82,30 @@ async def test_secretaries_do_not_see_the_whole_plan(org: Services) -> None:
     for command in ("/tinhhinh", "/chuabaocao"):
         [answer] = await Person(build_router(org), "1").says(command)
         assert "không dành cho" in answer.text
+
+
+async def test_leaders_get_a_weekly_digest_on_monday_and_can_turn_it_off(
+    org: Services, clock: FrozenClock
+) -> None:
+    from bot.reminders import Reminders
+
+    await _setup(org)
+    reminders = Reminders(org)
+    clock.set(datetime(2024, 3, 11, 7, 29, tzinfo=VN))  # a Monday, a minute early
+    assert [d for d in await reminders.weekly_at(clock.now())] == []
+    clock.set(datetime(2024, 3, 11, 7, 30, tzinfo=VN))
+    [weekly] = await reminders.weekly_at(clock.now())
+    assert weekly.to.member.full_name == "Thường trực"  # leaders only
+    assert "Bản tin tuần" in weekly.reply.text and "II.6" in weekly.reply.text
+    assert await reminders.tick() >= 1
+    assert [d for d in await reminders.weekly_at(clock.now()) if d.kind == "weekly"] != []
+    assert await reminders.tick() == 0  # queued once a week
+    leader = Person(build_router(org), "8")
+    leader.inbox.append(weekly.reply)
+    [off] = await leader.presses("🔕 Không nhận bản tin tuần")
+    assert "Đã tắt" in off.text
+    clock.set(datetime(2024, 3, 18, 7, 30, tzinfo=VN))
+    assert await reminders.weekly_at(clock.now()) == []
+    [on] = await leader.says("/bantintuan")
+    assert "Đã bật" in on.text
+    assert len(await reminders.weekly_at(clock.now())) == 1
