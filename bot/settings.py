@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from datetime import date, datetime, time
 from pathlib import Path
+from typing import Literal
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, ValidationError, field_validator
@@ -12,6 +14,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 TELEGRAM_API = "https://api.telegram.org/bot"
 _TOKEN_RE = re.compile(r"^\d+:[A-Za-z0-9_-]{10,}$")
+_WEBHOOK_SECRET_RE = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
+_LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 
 class SettingsError(Exception):
@@ -35,10 +39,46 @@ class Settings(BaseSettings):
     invite_days: int = Field(default=14, ge=1, le=365)
     log_level: str = "INFO"
     remind_at: time = time(8, 0)
+    weekly_digest_at: time = time(7, 30)  # Monday, for leaders
     quiet_hours: str = "21:00-07:00"
     skip_weekends: bool = True
     holidays: str = "VN"  # "VN" for Vietnam's public holidays, "" for none
     extra_holidays: list[date] = Field(default_factory=list)  # JSON list of ISO dates
+    log_format: Literal["text", "json"] = "text"
+    # `dondoc run --webhook`: Telegram posts updates to WEBHOOK_URL (behind a reverse proxy that
+    # forwards its path to WEBHOOK_LISTEN:WEBHOOK_PORT), each with WEBHOOK_SECRET in a header.
+    webhook_url: str | None = None
+    webhook_secret: str | None = None
+    webhook_listen: str = "127.0.0.1"
+    webhook_port: int = Field(default=8443, ge=1, le=65535)
+    health_port: int | None = Field(default=None, ge=1, le=65535)  # /healthz when polling
+
+    @field_validator("webhook_url")
+    @classmethod
+    def _webhook_url_shape(cls, value: str | None) -> str | None:
+        if value is None or value.strip() == "":
+            return None
+        parts = urlsplit(value.strip())
+        local = parts.scheme == "http" and parts.hostname in _LOOPBACK
+        if not (parts.scheme == "https" or local) or not parts.hostname:
+            raise ValueError("must be the public https:// URL Telegram posts to")
+        if parts.query or parts.fragment:
+            raise ValueError("must be a plain URL without ?query or #fragment")
+        return value.strip()
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _webhook_secret_shape(cls, value: str | None) -> str | None:
+        if value is None or value.strip() == "":
+            return None
+        if not _WEBHOOK_SECRET_RE.match(value.strip()):
+            raise ValueError("must be 1-256 characters of A-Z, a-z, 0-9, _ and -")
+        return value.strip()
+
+    @field_validator("health_port", mode="before")
+    @classmethod
+    def _empty_port(cls, value: object) -> object:
+        return None if isinstance(value, str) and value.strip() == "" else value
 
     @field_validator("quiet_hours")
     @classmethod
