@@ -64,7 +64,8 @@ async def _make_deadlines(services: Services, plan: Plan, task: Task) -> tuple[l
     return ids, {u.id for u in units}
 
 
-async def publish(services: Services, plan: Plan) -> PublishSummary:
+async def publish(services: Services, plan: Plan, *, by: int | None = None) -> PublishSummary:
+    """Publish a draft; `by` is the member who did it (None: the command line), for the audit."""
     if plan.status is PlanStatus.PUBLISHED:
         raise PublishError("already_published")
     repos = services.repos
@@ -85,6 +86,9 @@ async def publish(services: Services, plan: Plan) -> PublishSummary:
         for unit_id in sorted(unit_ids):
             for to in await unit_recipients(services, unit_id):
                 messages += await _push(services, published, to)
+        await repos.audit.record(
+            "publish", by, services.clock.now(), plan=plan.id, units=len(unit_ids), deadlines=count
+        )
     services.notifier.queued()
     return PublishSummary(units=len(unit_ids), deadlines=count, messages=messages)
 
@@ -141,7 +145,9 @@ def _window_moved(old: Task, new: NewTask) -> bool:
     return old.start != new.start or old.due != new.due or old.when_words != new.when_words
 
 
-async def amend(services: Services, plan: Plan, new: NewPlan) -> AmendSummary:
+async def amend(
+    services: Services, plan: Plan, new: NewPlan, *, by: int | None = None
+) -> AmendSummary:
     """Apply a new version of a published plan and tell each affected unit what changed."""
     if plan.status is not PlanStatus.PUBLISHED:
         raise PublishError("not_published")
@@ -205,6 +211,17 @@ async def amend(services: Services, plan: Plan, new: NewPlan) -> AmendSummary:
             for to in await unit_recipients(services, unit_id):
                 key = f"amend:plan={plan.id}:rev={revised.revision}:member={to.member.id}"
                 summary.messages += int(await queue(services, to, key, "amend", Reply(text=text)))
+        await repos.audit.record(
+            "amend",
+            by,
+            now,
+            plan=plan.id,
+            revision=revised.revision,
+            added=summary.added,
+            moved=summary.moved,
+            changed=summary.changed,
+            cancelled=summary.cancelled,
+        )
     services.notifier.queued()
     return summary
 

@@ -73,7 +73,7 @@ async def step(ctx: Context) -> None:
         ctx.say("plans.not_a_draft")
         return
     try:
-        summary = await publish(ctx.services, plan)
+        summary = await publish(ctx.services, plan, by=ctx.member.id if ctx.member else None)
     except PublishError as exc:
         ctx.say(f"publish.{exc.reason}")
         return

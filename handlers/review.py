@@ -141,6 +141,9 @@ async def _decide(ctx: Context, answer: Answer, *, accept: bool, note: str | Non
         )
         key = f"review:answer={answer.id}:v={answer.version}:{decision}:member={to.member.id}"
         told += int(await queue(ctx.services, to, key, "review", reply, priority=3))
+    await ctx.repos.audit.record(
+        "review", member.id, ctx.now, answer=answer.id, version=answer.version, decision=decision
+    )
     ctx.services.notifier.queued()
     unit = await ctx.repos.units.get(answer.unit_id)
     ctx.say(f"review.done_{decision}", unit=unit.name if unit else "", ref=task.ref, told=told)

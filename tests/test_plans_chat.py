@@ -46,3 +46,14 @@ async def test_a_secretary_cannot_publish(org: Services) -> None:
     await draft(org, task("II.6", "Báo cáo thi đua", due=date(2024, 4, 20)))
     [answer] = await Person(build_router(org), "901").says("/kehoach")
     assert "không dành cho" in answer.text
+
+
+async def test_publishing_from_chat_is_written_to_the_audit_log(org: Services) -> None:
+    office_member = await member(org, "VP", "900", "Chánh Văn phòng", Role.OFFICE)
+    plan = await draft(org, task("II.6", "Báo cáo thi đua", due=date(2024, 4, 20)))
+    office = Person(build_router(org), "900")
+    await office.says("/kehoach")
+    await office.presses("📢 Ban hành 185-KH/ĐUK")
+    await office.presses("Ban hành")
+    [entry] = await org.repos.audit.entries(action="publish")
+    assert entry.member_id == office_member.id and entry.detail["plan"] == plan.id
