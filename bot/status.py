@@ -10,7 +10,7 @@ from datetime import date
 from pathlib import Path
 
 from bot.deliveries import unit_recipients
-from bot.domain import Plan, Task
+from bot.domain import Plan, Repeat, Task
 from bot.services import Services
 from bot.tasklines import TaskLine, line, state_of
 from storage.deadlines import DeadlineView
@@ -57,12 +57,14 @@ def current_period(counts_periods: set[str], started: str | None) -> str:
 async def plan_status(services: Services, plan: Plan, today: date) -> list[TaskStatus]:
     repos = services.repos
     rows = await repos.deadlines.state_counts(plan.id, today)
-    started = await repos.deadlines.periods_started(plan.id, today)
+    tasks = await repos.plans.tasks(plan.id)
+    repeating = any(t.repeat is not Repeat.NONE for t in tasks)
+    started = await repos.deadlines.periods_started(plan.id, today) if repeating else {}
     by_task: dict[int, dict[str, dict[str, int]]] = defaultdict(lambda: defaultdict(dict))
     for task_id, period, state, count in rows:
         by_task[task_id][period][state] = count
     out = []
-    for task in await repos.plans.tasks(plan.id):
+    for task in tasks:
         periods = by_task.get(task.id, {})
         period = current_period(set(periods), started.get(task.id))
         counts = {s: periods.get(period, {}).get(s, 0) for s in STATES}
