@@ -53,9 +53,7 @@ async def chat(settings: Settings, user_id: int, name: str | None) -> None:
         except httpx.HTTPError:
             print(plain(texts("sandbox.not_running", base=base)))
             raise SystemExit(1) from None
-        print(
-            f"Chatting as user {user_id}. Type a message; a number presses a button; Ctrl+D quits."
-        )
+        print(plain(texts("sandbox.chat_intro", user_id=user_id)))
         reader = asyncio.create_task(_print_messages(client, user, view))
         try:
             while True:
