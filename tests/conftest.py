@@ -74,3 +74,16 @@ async def make_invite(
         now=services.clock.now(),
     )
     return invite.code
+
+
+@pytest.fixture
+def cli_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A command-line test: its own data dir, no token, no stray DONDOC_* setting, no .env."""
+    import os
+
+    for name in list(os.environ):
+        if name.startswith("DONDOC_"):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("DONDOC_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.chdir(tmp_path)
+    return tmp_path

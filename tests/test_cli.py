@@ -35,16 +35,9 @@ T = TypeVar("T")
 
 
 @pytest.fixture(autouse=True)
-def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Every test: its own data dir, no token, no stray DONDOC_* setting, no .env from the repo."""
-    import os
-
-    for name in list(os.environ):
-        if name.startswith("DONDOC_"):
-            monkeypatch.delenv(name)
-    monkeypatch.setenv("DONDOC_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.chdir(tmp_path)
-    return tmp_path
+def env(cli_env: Path) -> Path:
+    """Every test: its own data dir, no token, no stray DONDOC_* setting (tests/conftest.py)."""
+    return cli_env
 
 
 def cli(*args: str | Path) -> Result:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 from datetime import date
 from pathlib import Path
 
@@ -23,12 +22,8 @@ from tests.planning import draft, member, task
 
 
 @pytest.fixture(autouse=True)
-def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in list(os.environ):
-        if name.startswith("DONDOC_"):
-            monkeypatch.delenv(name)
-    monkeypatch.setenv("DONDOC_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.chdir(tmp_path)
+def env(cli_env: Path) -> None:
+    """Each test on its own data dir (tests/conftest.py)."""
 
 
 async def _published_plan() -> None:
