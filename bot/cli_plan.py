@@ -3,7 +3,8 @@ and write the Excel template offices start from.
 
 Settings are read first (a wrong setting prints one line and exits 2), as in bot/cli.py. With
 --json, stdout holds one JSON document (dates in ISO form) and nothing else. Every sentence printed
-comes from messages/vi/plan_file.j2."""
+comes from messages/vi/plan_file.j2 (`extract`, which drafts a plan file from the plan's document
+and needs settings only with --units: messages/vi/extract.j2)."""
 
 from __future__ import annotations
 
@@ -360,3 +361,63 @@ def plan_template(
     except OSError as exc:
         fail(f"Cannot write {out}: {exc}")
     _say(texts, "plan_file.template_written", path=str(out))
+
+
+@plan_app.command("extract")
+def plan_extract(
+    file: Annotated[Path, typer.Argument(help="The plan document: .txt, .docx or .pdf.")],
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", metavar="DRAFT.yaml", help="Write the draft plan file here."),
+    ] = None,
+    as_json: JsonOption = False,
+    units: Annotated[
+        bool,
+        typer.Option("--units", help="Match the units in charge with the units in the database."),
+    ] = False,
+) -> None:
+    """Draft a plan file from the plan's own document: its activities, windows, units in
+    charge and quotas, to review and then `dondoc plan import`. Offline; nothing is saved."""
+    from bot.extract import DocumentError, extract, read_lines
+    from bot.extract.draft import draft_json, draft_yaml, warning_text
+
+    settings = settings_or_exit() if units else None
+    texts = texts_for(settings) if settings is not None else Texts("vi")
+    try:
+        lines = read_lines(file)
+    except DocumentError as exc:
+        fail(plain(texts(f"extract.{exc.code}", **exc.values)))
+    known: list[Unit] | None = None
+    if settings is not None:
+
+        async def body(services: Services) -> list[Unit]:
+            return await services.repos.units.all()
+
+        known = with_services(settings, body)
+    draft = extract(lines, source=file.name, units=known)
+    yaml_text = draft_yaml(draft, texts)
+    if out is not None:
+        try:
+            out.parent.mkdir(parents=True, exist_ok=True)
+            out.write_text(yaml_text, encoding="utf-8")
+        except OSError as exc:
+            fail(f"Cannot write {out}: {exc}")
+    if as_json:
+        print_json(draft_json(draft, texts))
+        return
+    warnings = [plain(warning_text(texts, w)) for w in draft.warnings]
+    if out is None:
+        typer.echo(yaml_text, nl=False)
+        for line in warnings:
+            _say(texts, "extract.warning_line", err=True, message=line)
+        return
+    _say(
+        texts,
+        "extract.written",
+        path=str(out),
+        count=len(draft.activities),
+        dated=sum(1 for a in draft.activities if a.dated),
+        warnings=len(warnings),
+    )
+    for line in warnings:
+        _say(texts, "extract.warning_line", message=line)

@@ -139,6 +139,7 @@ DATA_NOT_SENTENCES = {
     "world.py",
     "telegram_emulator.py",  # the sandbox bot's display name
     "vntext.py",  # the letter đ, folded for typed answers
+    "lexicon.py",  # bot/extract: the words a reader of plans must know (headings, units, quotas)
 }
 
 
