@@ -13,8 +13,10 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from bot.broadcasting import report_finished
 from bot.channels.ratelimit import RateLimits
 from bot.channels.telegram import TelegramChannel, TelegramConfig
+from bot.channels.zalo import ZaloChannel, ZaloConfig
 from bot.chat import MenuCommand
 from bot.clock import Clock, clock_for
+from bot.public_files import PublicFiles
 from bot.reminders import Reminders, ReminderSettings
 from bot.sender import OutboxSender
 from bot.services import Repos, Services
@@ -39,6 +41,7 @@ class App:
     sender: OutboxSender
     reminders: Reminders
     telegram: TelegramChannel | None = None
+    zalo: ZaloChannel | None = None
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
     _scheduler: AsyncIOScheduler | None = None
 
@@ -48,6 +51,9 @@ class App:
             self.services = replace(self.services, bot_username=self.telegram.username)
             self.router.services = self.services
             self.sender.channels["telegram"] = self.telegram.deliver
+        if self.zalo is not None:
+            await self.zalo.start()
+            self.sender.channels["zalo"] = self.zalo.deliver
         self._tasks.append(asyncio.create_task(self.sender.run(), name="outbox-sender"))
         if schedule:
             self._scheduler = AsyncIOScheduler(timezone=self.settings.tz)
@@ -68,9 +74,13 @@ class App:
             self._scheduler.shutdown(wait=False)
         if self.telegram is not None:
             await self.telegram.stop_polling()
+        if self.zalo is not None:
+            await self.zalo.stop_polling()
         await self.sender.stop()
         if self.telegram is not None:
             await self.telegram.stop()
+        if self.zalo is not None:
+            await self.zalo.stop()
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
@@ -132,4 +142,39 @@ async def build_app(
             on_unreachable=unreachable,
             default_menu=tuple(MenuCommand(c, texts(f"menu.{c}")) for c in MENUS[None]),
         )
+    if settings.zalo_token:
+        app.zalo = zalo_channel(settings, services, router, poll_timeout, request_timeout, limits)
     return app
+
+
+def zalo_channel(
+    settings: Settings,
+    services: Services,
+    router: Router,
+    poll_timeout: float,
+    request_timeout: float,
+    limits: RateLimits | None,
+) -> ZaloChannel:
+    """The Zalo channel; files are offered as links only when DONDOC_PUBLIC_URL is set."""
+    assert settings.zalo_token is not None
+
+    async def unreachable(channel: str, chat_id: str, reason: str) -> None:
+        await services.repos.members.mark_unreachable(channel, chat_id, reason)
+
+    public = PublicFiles(settings.public_url, settings.data_dir) if settings.public_url else None
+    return ZaloChannel(
+        ZaloConfig(
+            token=settings.zalo_token,
+            api_url=settings.zalo_api_url,
+            poll_timeout=poll_timeout,
+            request_timeout=request_timeout,
+            limits=limits or RateLimits(),
+            data_dir=settings.data_dir,
+        ),
+        handle=router.handle,
+        texts=services.texts,
+        choices=services.repos.choices,
+        on_unreachable=unreachable,
+        clock=services.clock,
+        public_files=public,
+    )

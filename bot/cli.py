@@ -20,6 +20,7 @@ import typer
 
 from bot import cli_office
 from bot.cli_common import fail, print_json, settings_or_exit, with_db
+from bot.cli_ops import register_ops
 from bot.cli_plan import plan_app
 from bot.cli_reminders import reminders_app
 from bot.clock import clock_for
@@ -55,6 +56,7 @@ app.add_typer(plan_app, name="plan", no_args_is_help=True)
 app.add_typer(reminders_app, name="reminders", no_args_is_help=True)
 app.command("broadcast")(cli_office.broadcast)
 app.command("audit")(cli_office.audit)
+register_ops(app)  # backup, restore, check
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON on stdout for scripts.")]
 
@@ -591,25 +593,35 @@ def members_list(as_json: JsonOption = False) -> None:
 
 
 @app.command("run")
-def run() -> None:
+def run(
+    webhook: Annotated[
+        bool,
+        typer.Option(
+            "--webhook",
+            help="Take updates by webhook (DONDOC_WEBHOOK_URL, DONDOC_WEBHOOK_SECRET) instead of"
+            " polling.",
+        ),
+    ] = False,
+) -> None:
     """Run the bot: on Telegram with DONDOC_TELEGRAM_TOKEN, else the local sandbox."""
     settings = settings_or_exit()
     from bot.runner import run as run_bot
 
-    asyncio.run(run_bot(settings))
+    asyncio.run(run_bot(settings, webhook=True) if webhook else run_bot(settings))
 
 
 @app.command("chat")
 def chat(
     user: Annotated[int, typer.Option("--user", metavar="ID", help="The user id to chat as.")],
     name: Annotated[str | None, typer.Option("--name", help="The user's display name.")] = None,
+    zalo: Annotated[bool, typer.Option("--zalo", help="Chat as a Zalo user.")] = False,
 ) -> None:
     """Talk to the sandbox bot in this terminal as one user."""
     settings = settings_or_exit()
     from bot.terminal_chat import chat as terminal_chat
 
     try:
-        asyncio.run(terminal_chat(settings, user, name))
+        asyncio.run(terminal_chat(settings, user, name, zalo=zalo))
     except KeyboardInterrupt:
         sys.exit(130)
 

@@ -49,6 +49,8 @@ class OutboxSender:
         self._in_flight: set[asyncio.Task[None]] = set()
         # run after each batch has been sent (e.g. the delivery report of finished broadcasts)
         self.after_batch: list[Callable[[], Awaitable[object]]] = []
+        self._running = False
+        self._ended = asyncio.Event()  # set when `run` has returned
 
     def wake(self) -> None:
         """Something was queued: look now rather than at the next idle check."""
@@ -65,15 +67,19 @@ class OutboxSender:
 
     async def run(self) -> None:
         """Drain until stopped. A stop lets the messages in flight finish."""
-        await self.recover()
-        while not self._stopping:
-            sent = await self.drain_once()
-            if sent == 0 and not self._stopping:
-                self._wake.clear()
-                if not self._wake.is_set():
-                    self._idle.set()
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), await self._pause())
+        self._running = True
+        try:
+            await self.recover()
+            while not self._stopping:
+                sent = await self.drain_once()
+                if sent == 0 and not self._stopping:
+                    self._wake.clear()
+                    if not self._wake.is_set():
+                        self._idle.set()
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._wake.wait(), await self._pause())
+        finally:
+            self._ended.set()
 
     async def _pause(self) -> float:
         """How long to wait for work: until the next row is due, at most `idle_wait`."""
@@ -86,6 +92,10 @@ class OutboxSender:
     async def stop(self) -> None:
         self._stopping = True
         self._wake.set()
+        if self._running:
+            # The drain may have claimed a row and be waiting for a free slot: it sends that one
+            # too and returns; waiting only for the sends in flight now would miss it.
+            await self._ended.wait()
         if self._in_flight:
             await asyncio.gather(*self._in_flight, return_exceptions=True)
 
@@ -140,6 +150,14 @@ class OutboxSender:
             await self._record_failure(item, DeliveryError(repr(exc), permanent=False))
             return
         await outbox.mark_sent(item.id, self._now())
+        log.info(
+            "outbox %s: sent (%s, member %s, %s chat %s)",
+            item.key,
+            item.kind,
+            item.member_id,
+            item.channel,
+            item.chat_id,
+        )
 
     async def _record_failure(self, item: OutboxItem, exc: DeliveryError) -> None:
         outbox = self.services.repos.outbox
@@ -154,12 +172,22 @@ class OutboxSender:
                     )
             return
         if item.attempts >= MAX_ATTEMPTS:
+            log.warning(
+                "outbox %s: given up after %d tries (%s)", item.key, item.attempts, exc.reason
+            )
             await outbox.mark_failed(item.id, exc.reason, unreachable=False)
             return
         delay = (
             timedelta(seconds=exc.retry_after)
             if exc.retry_after is not None
             else backoff(item.attempts)
+        )
+        log.info(
+            "outbox %s: try %d failed, again in %ds (%s)",
+            item.key,
+            item.attempts,
+            delay.total_seconds(),
+            exc.reason,
         )
         await outbox.retry_later(item.id, self._now() + delay, exc.reason)
         self.wake()

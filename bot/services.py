@@ -11,10 +11,12 @@ from messages import Texts
 from storage.answers import AnswerRepository
 from storage.audit import AuditRepository
 from storage.broadcasts import BroadcastRepository
+from storage.choices import ChoiceMemory
 from storage.conversations import ConversationRepository
 from storage.db import Database
 from storage.deadlines import DeadlineRepository
 from storage.invites import InviteRepository
+from storage.links import LinkCodeRepository
 from storage.members import MemberRepository
 from storage.outbox import OutboxRepository
 from storage.plans import PlanRepository
@@ -33,6 +35,8 @@ class Repos:
     answers: AnswerRepository
     audit: AuditRepository
     broadcasts: BroadcastRepository
+    choices: ChoiceMemory  # what a chat without buttons was last offered (Zalo)
+    link_codes: LinkCodeRepository  # /lienket: a member's second channel
 
     @classmethod
     def on(cls, db: Database) -> Repos:
@@ -47,6 +51,8 @@ class Repos:
             answers=AnswerRepository(db),
             audit=AuditRepository(db),
             broadcasts=BroadcastRepository(db),
+            choices=ChoiceMemory(db),
+            link_codes=LinkCodeRepository(db),
         )
 
 

@@ -13,6 +13,8 @@ from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 TELEGRAM_API = "https://api.telegram.org/bot"
+ZALO_API = "https://bot-api.zaloplatforms.com/bot"  # the token and "/<method>" follow
+_ZALO_TOKEN_RE = re.compile(r"^\d+:[^\s/?#]{10,}$")
 _TOKEN_RE = re.compile(r"^\d+:[A-Za-z0-9_-]{10,}$")
 _WEBHOOK_SECRET_RE = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 _LOOPBACK = ("127.0.0.1", "localhost", "::1")
@@ -52,6 +54,15 @@ class Settings(BaseSettings):
     webhook_listen: str = "127.0.0.1"
     webhook_port: int = Field(default=8443, ge=1, le=65535)
     health_port: int | None = Field(default=None, ge=1, le=65535)  # /healthz when polling
+    # The issuer block of Word exports: the committee above the issuer, and the place before the
+    # date ("ĐẢNG BỘ TỈNH LÀO CAI", "Lào Cai"); empty: the line is left out.
+    org_parent: str = ""
+    org_place: str = ""
+    # Zalo Bot Platform (a bot made with Zalo Bot Creator): served beside Telegram when set.
+    zalo_token: str | None = None
+    zalo_api_url: str = ZALO_API
+    # The deployment's public https URL, if any: Zalo then gets links to files (bot/public_files.py)
+    public_url: str | None = None
 
     @field_validator("webhook_url")
     @classmethod
@@ -79,6 +90,35 @@ class Settings(BaseSettings):
     @classmethod
     def _empty_port(cls, value: object) -> object:
         return None if isinstance(value, str) and value.strip() == "" else value
+
+    @field_validator("zalo_token")
+    @classmethod
+    def _zalo_token_shape(cls, value: str | None) -> str | None:
+        if value is None or value.strip() == "":
+            return None
+        if not _ZALO_TOKEN_RE.match(value.strip()):
+            raise ValueError("must look like 123456789:abc... as Zalo Bot Creator gives it")
+        return value.strip()
+
+    @field_validator("zalo_api_url")
+    @classmethod
+    def _zalo_url_shape(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value.rstrip("/")
+
+    @field_validator("public_url")
+    @classmethod
+    def _public_url_shape(cls, value: str | None) -> str | None:
+        if value is None or value.strip() == "":
+            return None
+        parts = urlsplit(value.strip())
+        local = parts.scheme == "http" and parts.hostname in _LOOPBACK
+        if not (parts.scheme == "https" or local) or not parts.hostname:
+            raise ValueError("must be the deployment's public https:// URL")
+        if parts.query or parts.fragment:
+            raise ValueError("must be a plain URL without ?query or #fragment")
+        return value.strip().rstrip("/")
 
     @field_validator("quiet_hours")
     @classmethod
@@ -139,7 +179,8 @@ class Settings(BaseSettings):
 
     @property
     def sandbox(self) -> bool:
-        return self.telegram_token is None
+        """No channel token at all: `dondoc run` starts the local emulators."""
+        return self.telegram_token is None and self.zalo_token is None
 
 
 def load_settings(**overrides: object) -> Settings:

@@ -11,7 +11,7 @@ from typing import Any
 
 import httpx
 
-from bot.runner import SANDBOX_TOKEN
+from bot.runner import SANDBOX_TOKEN, SANDBOX_ZALO_TOKEN
 from bot.settings import Settings
 from messages import Texts, plain
 
@@ -42,9 +42,13 @@ class ChatView:
         return out
 
 
-async def chat(settings: Settings, user_id: int, name: str | None) -> None:
+async def chat(settings: Settings, user_id: int, name: str | None, *, zalo: bool = False) -> None:
+    """`zalo`: chat as a Zalo user (no buttons: the bot numbers its choices, a typed number is
+    sent as it is and the bot reads it)."""
     base = f"http://{settings.sandbox_host}:{settings.sandbox_api_port}"
     user = f"{base}/_control/bots/{SANDBOX_TOKEN}/users/{user_id}"
+    if zalo:
+        user = f"{base}/_control/zalo/{SANDBOX_ZALO_TOKEN}/users/{user_id}"
     texts = Texts("vi", settings.tz)
     view = ChatView(texts)
     async with httpx.AsyncClient(timeout=httpx.Timeout(40.0)) as client:

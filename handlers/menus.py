@@ -9,11 +9,29 @@ from handlers.context import Context
 # Which commands each role sees in its menu, in order. Descriptions live in messages/vi/menu.j2.
 MENUS: dict[Role | None, tuple[str, ...]] = {
     None: ("start", "help"),
-    Role.SECRETARY: ("viec", "baocao", "tieptuc", "help", "huy"),
-    Role.DEPUTY: ("viec", "baocao", "tieptuc", "help", "huy"),
-    Role.OFFICE: ("tinhhinh", "chuabaocao", "duyet", "thongbao", "kehoach", "help", "huy"),
-    Role.LEADER: ("tinhhinh", "chuabaocao", "bantintuan", "help", "huy"),
-    Role.ADMIN: ("tinhhinh", "chuabaocao", "duyet", "thongbao", "kehoach", "help", "huy"),
+    Role.SECRETARY: ("viec", "baocao", "tieptuc", "lienket", "help", "huy"),
+    Role.DEPUTY: ("viec", "baocao", "tieptuc", "lienket", "help", "huy"),
+    Role.OFFICE: (
+        "tinhhinh",
+        "chuabaocao",
+        "duyet",
+        "thongbao",
+        "kehoach",
+        "lienket",
+        "help",
+        "huy",
+    ),
+    Role.LEADER: ("tinhhinh", "chuabaocao", "bantintuan", "lienket", "help", "huy"),
+    Role.ADMIN: (
+        "tinhhinh",
+        "chuabaocao",
+        "duyet",
+        "thongbao",
+        "kehoach",
+        "lienket",
+        "help",
+        "huy",
+    ),
 }
 
 

@@ -7,6 +7,7 @@ from handlers import (
     broadcast,
     common,
     forms,
+    link,
     plans,
     registration,
     report,
@@ -26,6 +27,7 @@ def build_router(services: Services) -> Router:
     router.choice("task", tasks.details)
     router.command("baocao", report.command, keeps_flow=False)
     router.command("tieptuc", router.resume, public=True, keeps_flow=False)
+    router.command(link.COMMAND, link.command, public=True)
     router.choice("rep", report.button)
     router.choice("ans", report.answer_action)
     router.flow(forms.FLOW, report.step, resume=report.resume)

@@ -666,8 +666,8 @@ def test_run_and_chat_hand_the_settings_to_the_runner_and_the_terminal_chat(
     async def run(settings: Any) -> None:
         calls.append(("run", settings.data_dir))
 
-    async def chat(settings: Any, user_id: int, name: str | None) -> None:
-        calls.append(("chat", settings.data_dir, user_id, name))
+    async def chat(settings: Any, user_id: int, name: str | None, zalo: bool = False) -> None:
+        calls.append(("chat", settings.data_dir, user_id, name, zalo))
 
     runner = types.ModuleType("bot.runner")
     runner.run = run  # type: ignore[attr-defined]
@@ -678,11 +678,13 @@ def test_run_and_chat_hand_the_settings_to_the_runner_and_the_terminal_chat(
     ok("run")
     ok("chat", "--user", "1001", "--name", "Nguyễn Văn An")
     ok("chat", "--user", "1002")
+    ok("chat", "--user", "2001", "--zalo")
     data = tmp_path / "data"
     assert calls == [
         ("run", data),
-        ("chat", data, 1001, "Nguyễn Văn An"),
-        ("chat", data, 1002, None),
+        ("chat", data, 1001, "Nguyễn Văn An", False),
+        ("chat", data, 1002, None, False),
+        ("chat", data, 2001, None, True),
     ]
 
 

@@ -16,6 +16,7 @@ from types import TracebackType
 from typing import Any, TypeVar
 
 from bot.sandbox.telegram_emulator import TelegramEmulator
+from bot.sandbox.zalo_emulator import ZaloEmulator
 
 T = TypeVar("T")
 
@@ -30,8 +31,18 @@ class EmulatorThread:
         host: str = "127.0.0.1",
         port: int = 0,
         start_timeout: float = 10.0,
+        zalo: bool | ZaloEmulator = False,
     ) -> None:
         self.emulator = emulator or TelegramEmulator()
+        # zalo: also serve the Zalo Bot API on the same port and World (see zalo_api_url)
+        self.zalo: ZaloEmulator | None = None
+        if zalo:
+            self.zalo = (
+                zalo
+                if isinstance(zalo, ZaloEmulator)
+                else ZaloEmulator(clock=self.emulator.clock, world=self.emulator.world)
+            )
+            self.zalo.mount(self.emulator.app)
         self._host = host
         self._port = port
         self._start_timeout = start_timeout
@@ -60,6 +71,8 @@ class EmulatorThread:
         loop, thread = self._loop, self._thread
         if loop is None or thread is None or not loop.is_running():
             return
+        if self.zalo is not None:
+            asyncio.run_coroutine_threadsafe(self.zalo.stop(), loop).result(timeout)
         asyncio.run_coroutine_threadsafe(self.emulator.stop(), loop).result(timeout)
         loop.call_soon_threadsafe(loop.stop)
         thread.join(timeout)
@@ -101,6 +114,11 @@ class EmulatorThread:
     @property
     def control_url(self) -> str:
         return f"{self.base_url}/_control"
+
+    @property
+    def zalo_api_url(self) -> str:
+        """DONDOC_ZALO_API_URL for the Zalo emulator (with ``zalo=True``)."""
+        return ZaloEmulator.api_url_at(self.base_url)
 
     # the thread
 

@@ -6,11 +6,18 @@ error texts, its rate limits and HTML parsing rules. A JSON control API under ``
 plays the users: they write, press buttons, upload files, block the bot; tests read back what
 the bot sent and inject faults.
 
+With ``deliver_webhooks`` the emulator also delivers updates to a webhook set by setWebhook, as
+Telegram does: one POST per update in order, with the secret token in
+X-Telegram-Bot-Api-Secret-Token; an update stays pending until answered 2xx, failures are retried
+with backoff and reported by getWebhookInfo (last_error_date, last_error_message). Since it
+only reaches local servers, it then accepts http:// webhook URLs too.
+
 State lives in :class:`bot.sandbox.world.World`, shared with other API fronts.
 """
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import io
@@ -25,6 +32,7 @@ from dataclasses import dataclass, field, fields, replace
 from http import HTTPStatus
 from typing import Any, Literal, TypeVar, cast
 
+import aiohttp
 from aiohttp import web
 from PIL import Image
 
@@ -176,6 +184,8 @@ COMMAND_INVALID = "Bad Request: BOT_COMMAND_INVALID"
 COMMAND_DESCRIPTION_INVALID = "Bad Request: BOT_COMMAND_DESCRIPTION_INVALID"
 COMMANDS_TOO_MUCH = "Bad Request: BOT_COMMANDS_TOO_MUCH"
 HTTPS_WEBHOOK = "Bad Request: bad webhook: An HTTPS URL must be provided for webhook"
+SECRET_TOKEN_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+WEBHOOK_TIMEOUT = 30.0
 
 
 class ApiError(Exception):
@@ -1078,6 +1088,10 @@ class Webhook:
     max_connections: int = 40
     allowed_updates: list[str] | None = None
     has_secret_token: bool = False
+    secret_token: str | None = None
+    last_error_date: int | None = None
+    last_error_message: str | None = None
+    delivered: int = 0
 
     def info(self, pending: int) -> JSONDict:
         result: JSONDict = {
@@ -1089,6 +1103,9 @@ class Webhook:
             result["max_connections"] = self.max_connections
             if self.allowed_updates is not None:
                 result["allowed_updates"] = self.allowed_updates
+            if self.last_error_date is not None:
+                result["last_error_date"] = self.last_error_date
+                result["last_error_message"] = self.last_error_message
         return result
 
 
@@ -1173,11 +1190,16 @@ class TelegramEmulator:
         clock: Clock = time.monotonic,
         world: World | None = None,
         strict_html: bool = True,
+        deliver_webhooks: bool = False,
+        webhook_retry_max: float = 1.0,
     ) -> None:
         self.limits = limits or Limits()
         self.clock = clock
         self.world = world or World(clock=clock)
         self.strict_html = strict_html
+        self.deliver_webhooks = deliver_webhooks
+        self.webhook_retry_max = webhook_retry_max
+        self._deliveries: dict[str, asyncio.Task[None]] = {}
         self._bots: dict[str, TelegramBot] = {}
         self._methods = self._method_table()
         self._stopping = False
@@ -1211,6 +1233,11 @@ class TelegramEmulator:
             bot.account.updates.signal.fire()
             bot.account.changed.fire()
             bot.polls_changed.fire()
+        deliveries = list(self._deliveries.values())
+        self._deliveries.clear()
+        for task in deliveries:
+            task.cancel()
+        await asyncio.gather(*deliveries, return_exceptions=True)
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -1397,7 +1424,8 @@ class TelegramEmulator:
 
     async def _set_webhook(self, bot: TelegramBot, params: Params) -> bool:
         url = (params.text("url") or "").strip()
-        if url and not url.lower().startswith("https://"):
+        schemes = ("https://", "http://") if self.deliver_webhooks else ("https://",)
+        if url and not url.lower().startswith(schemes):
             raise ApiError(400, HTTPS_WEBHOOK)
         allowed = self._apply_allowed_updates(bot, params)
         if params.flag("drop_pending_updates"):
@@ -1407,14 +1435,79 @@ class TelegramEmulator:
             max_connections=params.integer("max_connections") or 40,
             allowed_updates=allowed,
             has_secret_token=params.present("secret_token"),
+            secret_token=params.text("secret_token"),
         )
+        bot.account.updates.signal.fire()  # a delivery to the old URL stops
+        if url and self.deliver_webhooks:
+            self._start_delivery(bot)
         return True
 
     async def _delete_webhook(self, bot: TelegramBot, params: Params) -> bool:
         if params.flag("drop_pending_updates"):
             bot.account.updates.clear()
         bot.webhook = Webhook()
+        bot.account.updates.signal.fire()
         return True
+
+    def _start_delivery(self, bot: TelegramBot) -> None:
+        token = bot.account.token
+        running = self._deliveries.get(token)
+        if running is not None and not running.done():
+            running.cancel()
+        task = asyncio.create_task(
+            self._deliver_to_webhook(bot, bot.webhook), name=f"webhook-{bot.account.id}"
+        )
+        self._deliveries[token] = task
+
+    async def _deliver_to_webhook(self, bot: TelegramBot, hook: Webhook) -> None:
+        """POST pending updates to ``hook`` one by one until it is replaced or deleted."""
+        queue = bot.account.updates
+        failures = 0
+
+        def current() -> bool:
+            return bot.webhook is hook and not self._stopping
+
+        timeout = aiohttp.ClientTimeout(total=WEBHOOK_TIMEOUT)
+        async with aiohttp.ClientSession(timeout=timeout) as session:
+            while current():
+                await wait_until(
+                    queue.signal, lambda: bool(queue.pending_count) or not current(), 60.0
+                )
+                if not current() or not queue.pending_count:
+                    continue
+                update = queue.take(1)[0]
+                error = await self._post_update(session, hook, update_json(update))
+                if error is None:
+                    queue.confirm(update.update_id + 1)
+                    hook.delivered += 1
+                    failures = 0
+                    continue
+                hook.last_error_date = int(time.time())
+                hook.last_error_message = error
+                failures += 1
+                delay = min(self.webhook_retry_max, 0.05 * 2 ** min(failures, 16))
+                await self._stop_signal.wait(delay)
+
+    @staticmethod
+    async def _post_update(
+        session: aiohttp.ClientSession, hook: Webhook, body: JSONDict
+    ) -> str | None:
+        """One delivery; None when answered 2xx, else the error getWebhookInfo reports."""
+        headers = {"Content-Type": "application/json"}
+        if hook.secret_token:
+            headers[SECRET_TOKEN_HEADER] = hook.secret_token
+        try:
+            async with session.post(hook.url, data=_dumps(body).encode(), headers=headers) as resp:
+                await resp.read()
+                if 200 <= resp.status < 300:
+                    return None
+                return f"Wrong response from the webhook: {resp.status} {resp.reason}"
+        except TimeoutError:
+            return "Read timeout expired"
+        except aiohttp.ClientConnectionError:
+            return "Connection refused"
+        except aiohttp.ClientError as error:
+            return f"Failed to deliver: {error}"
 
     async def _get_webhook_info(self, bot: TelegramBot, params: Params) -> JSONDict:
         return bot.webhook.info(bot.account.updates.pending_count)
