@@ -84,7 +84,8 @@ def _shown(ctx: Context, f: FieldSpec, value: Any) -> str:
     if f.kind in ("photo", "file"):
         return ctx.t("forms.files_count", count=len(value))
     if f.kind == "person" and isinstance(value, dict):
-        return ", ".join(str(v) for v in value.values() if v)
+        # by key, not by the dict's order: answers are stored as JSON with sorted keys
+        return ", ".join(str(value[k]) for k in ("name", "detail") if value.get(k))
     if f.kind == "date" and isinstance(value, str):
         d = date.fromisoformat(value)
         return f"{d.day}/{d.month}/{d.year}"

@@ -4,6 +4,7 @@ marked late. A deputy may answer for the unit; who answered is recorded."""
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 from bot.chat import Choice, Reply, rows
@@ -149,12 +150,19 @@ async def _start(ctx: Context, view: DeadlineView, answer: Answer | None) -> Non
     await ask(ctx, spec, draft)
 
 
+def _draft(ctx: Context) -> Draft:
+    """The form in the conversation state, as a copy: the runner changes lists and dicts in
+    place (a second file, a dropped entry), and the router saves the state only when it differs
+    from the one it loaded, so the loaded one must stay as it was."""
+    return Draft(copy.deepcopy(dict(ctx.state.data or {})))
+
+
 async def resume(ctx: Context) -> None:
     """/tieptuc, or the resume button: say again where the form is."""
     if ctx.state.flow != FLOW:
         ctx.say("common.nothing_to_resume")
         return
-    draft = Draft(dict(ctx.state.data or {}))
+    draft = _draft(ctx)
     spec = await _spec(ctx, draft)
     if spec is None:
         ctx.end()
@@ -170,7 +178,7 @@ async def resume(ctx: Context) -> None:
 
 async def step(ctx: Context) -> None:
     """The form flow: every message while a form is open comes here."""
-    draft = Draft(dict(ctx.state.data or {}))
+    draft = _draft(ctx)
     spec = await _spec(ctx, draft)
     if spec is None:
         ctx.end()

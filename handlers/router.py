@@ -4,6 +4,7 @@ the update's "handled" mark in one transaction (a redelivered update is handled 
 
 from __future__ import annotations
 
+import copy
 import logging
 from dataclasses import dataclass
 
@@ -97,7 +98,14 @@ class Router:
             if member is not None:
                 await repos.members.touch(channel, inbound.user_id, now)
             state = await repos.conversations.load(channel, inbound.user_id)
-            ctx = Context(inbound=inbound, member=member, state=state, services=services, now=now)
+            # the step gets its own copy: a change made in place must still count as a change
+            ctx = Context(
+                inbound=inbound,
+                member=member,
+                state=copy.deepcopy(state),
+                services=services,
+                now=now,
+            )
             await self._dispatch(ctx)
             if ctx.state != state:
                 await repos.conversations.save(channel, inbound.user_id, ctx.state, now)

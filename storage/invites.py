@@ -4,17 +4,21 @@ from __future__ import annotations
 
 import secrets
 import sqlite3
+import string
 from datetime import datetime, timedelta
 
 from bot.clock import from_iso, utc_iso
 from bot.domain import Invite, Role
 from storage.db import Database
 
-CODE_BYTES = 12  # 16 url-safe characters; fits Telegram's 64-character /start parameter
+CODE_LENGTH = 16  # letters and digits: about 95 bits; fits Telegram's /start parameter
+_ALPHABET = string.ascii_letters + string.digits
 
 
 def new_code() -> str:
-    return secrets.token_urlsafe(CODE_BYTES)
+    """Letters and digits only: a code never starts with "-" (read as an option on a command
+    line) and survives being typed, copied from a chat or printed under a QR code."""
+    return "".join(secrets.choice(_ALPHABET) for _ in range(CODE_LENGTH))
 
 
 def _invite(row: sqlite3.Row) -> Invite:
