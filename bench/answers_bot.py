@@ -6,13 +6,19 @@ sender) on a database the benchmark prepared, prints "ready" once polling, and o
 on stdin stops cleanly and prints one JSON line: its peak RSS (ru_maxrss) and CPU seconds.
 With --profile FILE it runs cProfile from "ready" to "stop" and writes the stats to FILE.
 
---experiment NAME[,NAME] tries a fix that is not in the product, to measure what it would give:
-  concurrent  python-telegram-bot handles updates of different people at once (one person's
-              updates still one after another, in order), instead of one update at a time;
-  sniffio     `import sniffio` fails at once instead of searching sys.path: httpcore imports it
-              for every request and it is not installed (installing it has the same effect);
+--experiment NAME[,NAME] runs the bot otherwise than the product does, to measure a choice:
+  serial      one update at a time (the product handles different chats at once, each chat's
+              updates in order: bot/channels/telegram.py's PerChatUpdateProcessor);
+  httpx       python-telegram-bot's own HTTPXRequest (pool of 256) instead of the product's
+              AiohttpRequest (bot/channels/aiohttp_request.py);
+  httpx8      the same with a pool of 8 connections (httpcore's pool costs CPU per request in
+              proportion to the square of its connections);
   unmarked    a pressed message keeps its buttons (no "Đã chọn" edit): what one Bot API call
-              less per step would give.
+              less per step would give;
+  inline-db   the database's statements run on the event loop's thread instead of a hop to
+              aiosqlite's worker thread and back for each (about 60 us each, and a turn of the
+              busy event loop, while the transaction holds the database's only lock): what
+              storage/db.py would give without the hops.
 
 Run by the benchmark: python bench/answers_bot.py --token T --api-url U --data-dir D ..."""
 
@@ -21,16 +27,18 @@ from __future__ import annotations
 import argparse
 import asyncio
 import cProfile
+import functools
 import json
 import logging
 import resource
+import sqlite3
 import sys
-from collections.abc import Awaitable
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from telegram import Update
-from telegram.ext import BaseUpdateProcessor
+from telegram.ext import SimpleUpdateProcessor
+from telegram.request import HTTPXRequest
 
 from bot.app import build_app
 from bot.channels.ratelimit import RateLimits
@@ -40,33 +48,6 @@ from bot.settings import Settings
 UNPACED = RateLimits(
     overall_rate=1_000_000, overall_burst=1_000_000, chat_rate=1000, chat_burst=1000
 )
-
-
-class PerPersonProcessor(BaseUpdateProcessor):
-    """Updates of different people at once; one person's in the order they came."""
-
-    def __init__(self, max_concurrent_updates: int) -> None:
-        super().__init__(max_concurrent_updates)
-        self._locks: dict[int, asyncio.Lock] = {}
-
-    async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
-        user = update.effective_user if isinstance(update, Update) else None
-        if user is None:
-            await coroutine
-            return
-        lock = self._locks.setdefault(user.id, asyncio.Lock())
-        try:
-            async with lock:
-                await coroutine
-        finally:
-            if not lock.locked():
-                self._locks.pop(user.id, None)
-
-    async def initialize(self) -> None:
-        return None
-
-    async def shutdown(self) -> None:
-        return None
 
 
 async def run(args: argparse.Namespace) -> dict[str, float]:
@@ -79,20 +60,36 @@ async def run(args: argparse.Namespace) -> dict[str, float]:
         _env_file=None,  # type: ignore[call-arg]
     )
     limits = RateLimits() if args.telegram_limits else UNPACED
-    app = await build_app(settings, poll_timeout=args.poll_timeout, limits=limits)
     experiments = set(filter(None, args.experiment.split(",")))
-    if "concurrent" in experiments:
-        assert app.telegram is not None
-        app.telegram.application._update_processor = PerPersonProcessor(1024)
-    if "unmarked" in experiments:
-        assert app.telegram is not None
+    unknown = experiments - {"serial", "httpx", "httpx8", "unmarked", "inline-db"}
+    if unknown:
+        raise SystemExit(f"unknown experiment(s): {', '.join(sorted(unknown))}")
+    if "inline-db" in experiments:  # the connection is made in aiosqlite's thread, used in ours
+        connect = functools.partial(sqlite3.connect, check_same_thread=False)
+        sqlite3.connect = connect  # type: ignore[assignment]
+    app = await build_app(settings, poll_timeout=args.poll_timeout, limits=limits)
+    if "inline-db" in experiments:
 
-        async def unmarked(update: Update) -> None:
+        async def inline(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+            return fn(*args, **kwargs)
+
+        app.db._conn._execute = inline  # type: ignore[method-assign]
+    assert app.telegram is not None
+    application = app.telegram.application
+    if "serial" in experiments:
+        application._update_processor = SimpleUpdateProcessor(1)
+    for name, pool in (("httpx", 256), ("httpx8", 8)):
+        if name in experiments:
+            application.bot._request = (
+                HTTPXRequest(connection_pool_size=1, read_timeout=args.poll_timeout + 10),
+                HTTPXRequest(connection_pool_size=pool, read_timeout=10, pool_timeout=10),
+            )
+    if "unmarked" in experiments:
+
+        async def unmarked(update: object) -> None:
             return None
 
         app.telegram._mark_pressed = unmarked  # type: ignore[method-assign]
-    if "sniffio" in experiments:
-        sys.modules.setdefault("sniffio", None)  # type: ignore[arg-type]
     await app.start(schedule=False)
     profile = cProfile.Profile() if args.profile else None
     print("ready", flush=True)

@@ -7,10 +7,9 @@ task) presses "📝 Báo cáo II.2" on the task message, "Hoàn thành", "Bỏ q
 control API (GET .../messages with min_count, which answers as soon as the reply is there).
 
 Processes: the bot runs in a process of its own (bench/answers_bot.py) so that its memory and
-CPU are its own; the emulator and the simulated people share this process. The emulator is
-bench/chat_signals.py's: a person's read wakes when their chat gets a message, not on every
-change anywhere (with 200 readers waiting, the emulator's own wake-ups otherwise took most of its
-CPU and the figures were the emulator's; --plain-emulator shows that).
+CPU are its own; the emulator and the simulated people share this process. A person's read wakes
+only when their own chat changes (the emulator's per-chat wake-ups; when every change woke all
+200 readers, those wake-ups took most of the emulator's CPU and the figures were the emulator's).
 
 Prints: answers (receipts) per second over the whole run (goal >= 300), p95 from a press to the
 bot's complete reply (goal < 100 ms), the bot process's peak RSS (goal < 150 MB), each with its
@@ -43,7 +42,6 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
-from chat_signals import ChatSignalEmulator  # bench/, next to this file
 
 from bot.app import open_services
 from bot.domain import Audience, Quota, Repeat, Role, UnitKind
@@ -232,7 +230,7 @@ def _p(values: list[float], q: int) -> float:
 
 async def bench(args: argparse.Namespace, data: Path) -> dict[str, Any]:
     n = args.secretaries
-    emulator = TelegramEmulator() if args.plain_emulator else ChatSignalEmulator()
+    emulator = TelegramEmulator()
     if not args.telegram_limits:
         emulator.limits = Limits(enabled=False)
     await emulator.start()
@@ -302,16 +300,12 @@ async def main() -> None:
         help="the emulator at Telegram's limits and the bot pacing itself (default: neither)",
     )
     parser.add_argument("--profile", default="", help="cProfile the bot into this file")
-    parser.add_argument(
-        "--plain-emulator",
-        action="store_true",
-        help="the emulator as it is: every change wakes every waiting reader",
-    )
     parser.add_argument("--log-level", default="INFO", help="the bot's log level")
     parser.add_argument(
         "--experiment",
         default="",
-        help="fixes not in the product, to measure them: concurrent,sniffio (bench/answers_bot.py)",
+        help="run the bot otherwise, to measure a choice (bench/answers_bot.py):"
+        " serial,httpx,httpx8,unmarked",
     )
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
@@ -320,8 +314,6 @@ async def main() -> None:
     n = args.secretaries
     limits = "on (Telegram's defaults)" if args.telegram_limits else "off"
     print(f"{n} secretaries answer a progress form at once, end to end (Telegram limits: {limits})")
-    if args.plain_emulator:
-        print("  plain emulator: every change wakes all 200 waiting readers")
     if args.experiment:
         print(f"  EXPERIMENT, not the product as it is: {args.experiment}")
     print(

@@ -20,6 +20,7 @@ import typer
 
 from bot import cli_office
 from bot.cli_common import fail, print_json, settings_or_exit, with_db
+from bot.cli_export import register as register_export
 from bot.cli_ops import register_ops
 from bot.cli_plan import plan_app
 from bot.cli_reminders import reminders_app
@@ -57,6 +58,7 @@ app.add_typer(reminders_app, name="reminders", no_args_is_help=True)
 app.command("broadcast")(cli_office.broadcast)
 app.command("audit")(cli_office.audit)
 register_ops(app)  # backup, restore, check
+register_export(app)  # export
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON on stdout for scripts.")]
 

@@ -20,7 +20,9 @@ from bot.health import Health
 from bot.logs import setup_logging
 from bot.public_files import PublicFiles
 from bot.public_files import add_routes as add_file_routes
+from bot.sandbox.demo import with_sandbox_clock
 from bot.sandbox.seed import SeededInvite, seed_if_empty
+from bot.sandbox.web import SandboxWeb, start_sandbox_web
 from bot.settings import Settings, SettingsError
 from bot.webhook import WebhookTarget, WebServer, webhook_target
 from messages import Texts, plain
@@ -68,15 +70,18 @@ async def run(settings: Settings, *, webhook: bool = False) -> None:
         from bot.sandbox.telegram_emulator import TelegramEmulator
         from bot.sandbox.zalo_emulator import ZaloEmulator
 
+        settings = with_sandbox_clock(settings)  # DONDOC_CLOCK, else the sample's date
         emulator = TelegramEmulator(deliver_webhooks=webhook)
         ZaloEmulator(world=emulator.world).mount(emulator.app)  # Zalo on the same port
         base = await emulator.start(settings.sandbox_host, settings.sandbox_api_port)
         settings = sandbox_settings(settings, emulator.api_url, emulator.file_url)
         settings = sandbox_zalo_settings(settings, ZaloEmulator.api_url_at(base))
     app = await build_app(settings)
+    sandbox_page: SandboxWeb | None = None
     if emulator is not None:
-        invites = await seed_if_empty(app.db, app.services.repos, app.services.clock.now())
+        invites = await seed_if_empty(app.services)
         _print_sandbox_help(base, settings, invites)
+        sandbox_page = await start_sandbox_web(app, emulator, SANDBOX_TOKEN)  # the chat page
     server: WebServer | None = None
     serves_files = settings.public_url is not None
     if target is not None or settings.health_port is not None or serves_files:
@@ -105,6 +110,8 @@ async def run(settings: Settings, *, webhook: bool = False) -> None:
         for token in (settings.telegram_token, settings.zalo_token):
             reason = reason.replace(token, "<token>") if token else reason
         log.error("could not start: %s", reason, exc_info=log.isEnabledFor(logging.DEBUG))
+        if sandbox_page is not None:
+            await sandbox_page.stop()
         with suppress(Exception):
             await _stop(app, server, emulator)
         raise SystemExit(1) from None
@@ -117,6 +124,8 @@ async def run(settings: Settings, *, webhook: bool = False) -> None:
         await stop.wait()
     finally:
         log.info("stopping: finishing the updates and messages in flight")
+        if sandbox_page is not None:
+            await sandbox_page.stop()
         await _stop(app, server, emulator)
         log.info("stopped")
 

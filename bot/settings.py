@@ -38,6 +38,7 @@ class Settings(BaseSettings):
     clock: datetime | None = None
     sandbox_host: str = "127.0.0.1"
     sandbox_api_port: int = Field(default=8081, ge=0, le=65535)
+    sandbox_web_port: int = Field(default=8080, ge=0, le=65535)  # the sandbox's chat page
     invite_days: int = Field(default=14, ge=1, le=365)
     log_level: str = "INFO"
     remind_at: time = time(8, 0)

@@ -6,6 +6,7 @@ from bot.services import Services
 from handlers import (
     broadcast,
     common,
+    exports,
     forms,
     link,
     plans,
@@ -41,6 +42,8 @@ def build_router(services: Services) -> Router:
     router.choice("wk", status.weekly_toggle)
     router.command("thongbao", broadcast.command, roles=broadcast.STAFF)
     router.flow(broadcast.FLOW, broadcast.step, resume=broadcast.resume)
+    router.command("xuatbaocao", exports.command, roles=exports.STAFF)
+    router.choice(exports.PREFIX, exports.button)
     router.command("kehoach", plans.list_plans, roles=plans.STAFF)
     router.choice("pub", plans.ask_publish)
     router.flow(plans.FLOW, plans.step, resume=plans.resume)

@@ -1231,7 +1231,7 @@ class TelegramEmulator:
         self._stop_signal.fire()
         for bot in self._bots.values():
             bot.account.updates.signal.fire()
-            bot.account.changed.fire()
+            bot.account.wake_readers()
             bot.polls_changed.fire()
         deliveries = list(self._deliveries.values())
         self._deliveries.clear()
@@ -1766,7 +1766,7 @@ class TelegramEmulator:
             message.parse_mode = content.parse_mode
         message.markup = replace(message.markup, inline=inline)
         bot.account.stats.edits += 1
-        bot.account.touch()
+        bot.account.touch(chat.id)
         return message_json(bot.account, chat, message)
 
     async def _edit_message_text(self, bot: TelegramBot, params: Params) -> JSONDict:
@@ -1796,7 +1796,7 @@ class TelegramEmulator:
         if message is None or message.deleted:
             raise ApiError(400, DELETE_NOT_FOUND)
         message.deleted = True
-        bot.account.touch()
+        bot.account.touch(chat.id)
         return True
 
     # callback queries, chat actions, files
@@ -1815,7 +1815,7 @@ class TelegramEmulator:
         query.answer_text = text
         query.show_alert = params.flag("show_alert")
         query.url = params.text("url")
-        bot.account.touch()
+        bot.account.touch(query.chat_id)
         return True
 
     async def _send_chat_action(self, bot: TelegramBot, params: Params) -> bool:
@@ -1936,7 +1936,7 @@ class TelegramEmulator:
     def _set_blocked(self, bot: TelegramBot, chat: Chat, blocked: bool) -> int | None:
         old, new = ("member", "kicked") if blocked else ("kicked", "member")
         chat.blocked = blocked
-        bot.account.touch()
+        bot.account.touch(chat.id)
         payload = {
             "my_chat_member": {
                 "chat": chat_json(chat),
@@ -2088,7 +2088,7 @@ class TelegramEmulator:
             chat = bot.account.chat(user_id)
             return chat.bot_messages() if chat is not None else []
 
-        return await self._log_answer(request, bot, "messages", messages, _control_message)
+        return await self._log_answer(request, bot, user_id, "messages", messages, _control_message)
 
     async def _ctl_transcript(self, request: web.Request) -> web.Response:
         bot = self._control_bot(request)
@@ -2098,7 +2098,7 @@ class TelegramEmulator:
             chat = bot.account.chat(user_id)
             return list(chat.messages) if chat is not None else []
 
-        return await self._log_answer(request, bot, "messages", messages, _control_message)
+        return await self._log_answer(request, bot, user_id, "messages", messages, _control_message)
 
     async def _ctl_callback_answers(self, request: web.Request) -> web.Response:
         bot = self._control_bot(request)
@@ -2108,7 +2108,7 @@ class TelegramEmulator:
             return [q for q in bot.account.callback_queries_of(user_id) if q.answered]
 
         return await self._log_answer(
-            request, bot, "answers", answers, lambda query, _: query.snapshot()
+            request, bot, user_id, "answers", answers, lambda query, _: query.snapshot()
         )
 
     async def _ctl_chat_actions(self, request: web.Request) -> web.Response:
@@ -2122,6 +2122,7 @@ class TelegramEmulator:
         return await self._log_answer(
             request,
             bot,
+            user_id,
             "chat_actions",
             actions,
             lambda action, _: {"action": action.action, "at": action.at},
@@ -2131,24 +2132,28 @@ class TelegramEmulator:
         self,
         request: web.Request,
         bot: TelegramBot,
+        chat_id: int,
         key: str,
         entries: Callable[[], Sequence[T]],
         render: Callable[[T, int], JSONDict],
     ) -> web.Response:
-        """Answer a log reader: wait as the query asks, then list entries from ``since``.
+        """Answer a log reader of the chat ``chat_id``: wait as the query asks, then list
+        entries from ``since``. Only a change of that chat wakes the reader.
 
         ``since`` skips entries before that 0-based index; ``min_count`` waits (at most
         ``timeout`` seconds) for that many entries from ``since``; ``after_revision`` waits
-        for any visible change after the ``revision`` an earlier answer carried.
+        for a visible change of the chat after the ``revision`` an earlier answer carried.
         """
         query = LogQuery.from_request(request)
         account = bot.account
 
         def ready() -> bool:
+            if self._stopping:
+                return True
             enough = len(entries()) - query.since >= query.min_count
-            return self._stopping or (enough and account.revision > query.after_revision)
+            return enough and account.chat_revision(chat_id) > query.after_revision
 
-        await wait_until(account.changed, ready, query.timeout)
+        await wait_until(account.chat_signal(chat_id), ready, query.timeout)
         listed = entries()
         rendered = [render(entry, index) for index, entry in enumerate(listed)]
         return _json(

@@ -28,18 +28,23 @@ DEFAULT_LANGUAGE = ""
 
 
 class Signal:
-    """Wakes every coroutine currently waiting on it. Firing is synchronous and cheap."""
+    """Wakes every coroutine currently waiting on it. Firing is synchronous and cheap: with
+    nobody waiting it does nothing at all."""
 
     def __init__(self) -> None:
-        self._event = asyncio.Event()
+        self._event: asyncio.Event | None = None
 
     def fire(self) -> None:
-        self._event.set()
-        self._event = asyncio.Event()
+        event = self._event
+        if event is not None:
+            self._event = None
+            event.set()
 
     async def wait(self, within: float) -> bool:
         """Wait for the next :meth:`fire`; False when ``within`` seconds passed first."""
         event = self._event
+        if event is None:
+            event = self._event = asyncio.Event()
         try:
             async with asyncio.timeout(max(within, 0.0)):
                 await event.wait()
@@ -438,7 +443,11 @@ class UpdateQueue:
 
 @dataclass
 class BotAccount:
-    """One bot on one platform, with its chats, updates and bookkeeping."""
+    """One bot on one platform, with its chats, updates and bookkeeping.
+
+    Readers wait for changes of one chat (:meth:`chat_signal`, :meth:`chat_revision`): a change
+    wakes only the readers of its chat, so many people waiting at once cost nothing until their
+    own chat changes. ``changed`` and ``revision`` are of the whole account."""
 
     token: str
     platform: str
@@ -450,15 +459,44 @@ class BotAccount:
     stats: BotStats = field(default_factory=BotStats)
     changed: Signal = field(default_factory=Signal)
     revision: int = 0
+    _chat_signals: dict[int, Signal] = field(default_factory=dict, repr=False)
+    _chat_revisions: dict[int, int] = field(default_factory=dict, repr=False)
+    _all_revision: int = field(default=0, repr=False)  # the last change of every chat at once
 
     @property
     def id(self) -> int:
         return self.user.id
 
-    def touch(self) -> None:
-        """Note a change that users can see (a message, an edit, an answer...)."""
+    def touch(self, chat_id: int | None = None) -> None:
+        """Note a change that users can see (a message, an edit, an answer...): of the chat
+        ``chat_id``, or, without it, of every chat (its readers all wake)."""
         self.revision += 1
         self.changed.fire()
+        if chat_id is None:
+            self._all_revision = self.revision
+            self.wake_readers()
+            return
+        self._chat_revisions[chat_id] = self.revision
+        signal = self._chat_signals.get(chat_id)
+        if signal is not None:
+            signal.fire()
+
+    def wake_readers(self) -> None:
+        """Wake every waiting reader, of the account and of each chat (when stopping)."""
+        self.changed.fire()
+        for signal in self._chat_signals.values():
+            signal.fire()
+
+    def chat_signal(self, chat_id: int) -> Signal:
+        """Fired on each change of the chat ``chat_id`` (which need not exist yet)."""
+        signal = self._chat_signals.get(chat_id)
+        if signal is None:
+            signal = self._chat_signals[chat_id] = Signal()
+        return signal
+
+    def chat_revision(self, chat_id: int) -> int:
+        """The account's :attr:`revision` at the last change of the chat ``chat_id``."""
+        return max(self._chat_revisions.get(chat_id, 0), self._all_revision)
 
     def chat(self, chat_id: int) -> Chat | None:
         return self.chats.get(chat_id)
@@ -472,12 +510,12 @@ class BotAccount:
 
     def add_message(self, chat: Chat, message: ChatMessage) -> ChatMessage:
         chat.append(message)
-        self.touch()
+        self.touch(chat.id)
         return message
 
     def record_chat_action(self, chat: Chat, action: str, at: float) -> None:
         chat.chat_actions.append(ChatAction(action, at))
-        self.touch()
+        self.touch(chat.id)
 
     def callback_queries_of(self, user_id: int) -> list[CallbackQuery]:
         return [q for q in self.callback_queries.values() if q.user_id == user_id]

@@ -325,7 +325,7 @@ class ZaloEmulator:
         self._stop_signal.fire()
         for bot in self._bots.values():
             bot.account.updates.signal.fire()
-            bot.account.changed.fire()
+            bot.account.wake_readers()
             bot.polls_changed.fire()
         deliveries = list(self._deliveries.values())
         self._deliveries.clear()
@@ -670,7 +670,7 @@ class ZaloEmulator:
         chat = bot.account.open_chat(user)
         if chat.blocked:
             chat.blocked = False
-            bot.account.touch()
+            bot.account.touch(chat.id)
         return chat
 
     def _user_message(
@@ -783,7 +783,7 @@ class ZaloEmulator:
         user = self.world.ensure_user(self._user_id(request))
         chat = bot.account.open_chat(user)
         chat.blocked = bool(body.get("blocked", True))
-        bot.account.touch()
+        bot.account.touch(chat.id)
         return _json({"blocked": chat.blocked})
 
     async def _ctl_global_limits(self, request: web.Request) -> web.Response:
@@ -840,7 +840,8 @@ class ZaloEmulator:
         return await self._log(request, from_bot_only=False)
 
     async def _log(self, request: web.Request, *, from_bot_only: bool) -> web.Response:
-        """Wait as the query asks (since, min_count, timeout, after_revision), then list."""
+        """Wait as the query asks (since, min_count, timeout, after_revision), then list; only
+        a change of this person's chat wakes the reader."""
         bot = self._control_bot(request)
         user_id = self._user_id(request)
         query = LogQuery.from_request(request)
@@ -853,10 +854,12 @@ class ZaloEmulator:
             return chat.bot_messages() if from_bot_only else list(chat.messages)
 
         def ready() -> bool:
+            if self._stopping:
+                return True
             enough = len(entries()) - query.since >= query.min_count
-            return self._stopping or (enough and account.revision > query.after_revision)
+            return enough and account.chat_revision(user_id) > query.after_revision
 
-        await wait_until(account.changed, ready, query.timeout)
+        await wait_until(account.chat_signal(user_id), ready, query.timeout)
         listed = entries()
         chat = account.chat(user_id)
         rendered = [self._snapshot(bot, chat, m, i) for i, m in enumerate(listed)] if chat else []

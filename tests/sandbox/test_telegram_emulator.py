@@ -533,6 +533,26 @@ async def test_a_reader_can_wait_for_the_next_change_by_revision(sandbox: Sandbo
     assert [m["text"] for m in changed["messages"]] == ["Xong"]
 
 
+async def test_a_reader_waits_for_its_own_chat_not_for_anothers(sandbox: Sandbox) -> None:
+    await started(sandbox)
+    await started(sandbox, user_id=OTHER_USER)
+    log = (await sandbox.control("GET", f"users/{USER}/messages")).json()
+    waiting = asyncio.create_task(
+        sandbox.control(
+            "GET",
+            f"users/{USER}/messages",
+            params={"after_revision": log["revision"], "timeout": 10},
+        )
+    )
+    await sandbox.send("Cho người khác", chat_id=OTHER_USER)
+    await asyncio.sleep(0.2)
+    assert not waiting.done()  # another chat's message does not answer this reader
+    await sandbox.send("Cho bạn")
+    answer = (await waiting).json()
+    assert [m["text"] for m in answer["messages"]] == ["Cho bạn"]
+    assert answer["revision"] > log["revision"]
+
+
 async def test_edit_and_delete_errors_follow_telegram(sandbox: Sandbox) -> None:
     await started(sandbox)
     sent = await sandbox.send("Giữ nguyên", reply_markup=keyboard(("OK", "ok")))

@@ -129,6 +129,23 @@ async def test_a_waiting_poll_gets_the_update_as_soon_as_it_comes(zalo: ZaloSand
     assert update["message"]["text"] == "Báo cáo"
 
 
+async def test_a_reader_waits_for_its_own_chat_not_for_anothers(zalo: ZaloSandbox) -> None:
+    other = USER + 1
+    await zalo.user_says("hi")
+    await zalo.user_says("chào", user=other, name="Bình")
+    log = (await zalo.http.get(f"{zalo.control}/users/{USER}/messages")).json()
+    params = {"after_revision": log["revision"], "timeout": 10}
+    waiting = asyncio.create_task(
+        zalo.http.get(f"{zalo.control}/users/{USER}/messages", params=params)
+    )
+    await zalo.ok("sendMessage", chat_id=wire_id(other), text="Cho người khác")
+    await asyncio.sleep(0.2)
+    assert not waiting.done()  # another chat's message does not answer this reader
+    await zalo.ok("sendMessage", chat_id=wire_id(USER), text="Cho bạn")
+    answer = (await waiting).json()
+    assert [m["text"] for m in answer["messages"]] == ["Cho bạn"]
+
+
 async def test_send_message_keeps_the_1_to_2000_limit_counted_in_utf16(zalo: ZaloSandbox) -> None:
     await zalo.user_says("hi")
     chat = wire_id(USER)
