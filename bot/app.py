@@ -76,6 +76,9 @@ class App:
             await self.telegram.stop_polling()
         if self.zalo is not None:
             await self.zalo.stop_polling()
+        from bot.exports.jobs import wait_idle as exports_idle
+
+        await exports_idle()  # a file being written still reaches the outbox
         await self.sender.stop()
         if self.telegram is not None:
             await self.telegram.stop()
