@@ -157,17 +157,26 @@ def _draft(ctx: Context) -> Draft:
     return Draft(copy.deepcopy(dict(ctx.state.data or {})))
 
 
-async def resume(ctx: Context) -> None:
-    """/tieptuc, or the resume button: say again where the form is."""
-    if ctx.state.flow != FLOW:
-        ctx.say("common.nothing_to_resume")
-        return
+async def _open(ctx: Context) -> tuple[Draft, FormSpec] | None:
+    """The form the person is in, or None (told so) when its task is gone."""
     draft = _draft(ctx)
     spec = await _spec(ctx, draft)
     if spec is None:
         ctx.end()
         ctx.say("tasks.not_yours")
+        return None
+    return draft, spec
+
+
+async def resume(ctx: Context) -> None:
+    """/tieptuc, or the resume button: say again where the form is."""
+    if ctx.state.flow != FLOW:
+        ctx.say("common.nothing_to_resume")
         return
+    opened = await _open(ctx)
+    if opened is None:
+        return
+    draft, spec = opened
     if ctx.state.step == "confirm":
         await confirm(ctx, spec, draft)
     elif ctx.state.step == "more":
@@ -178,12 +187,10 @@ async def resume(ctx: Context) -> None:
 
 async def step(ctx: Context) -> None:
     """The form flow: every message while a form is open comes here."""
-    draft = _draft(ctx)
-    spec = await _spec(ctx, draft)
-    if spec is None:
-        ctx.end()
-        ctx.say("tasks.not_yours")
+    opened = await _open(ctx)
+    if opened is None:
         return
+    draft, spec = opened
     if ctx.state.step == "more":
         await more(ctx, spec, draft)
     elif ctx.state.step == "confirm":
