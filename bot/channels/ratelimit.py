@@ -1,6 +1,11 @@
 """A rate limiter for python-telegram-bot that keeps Telegram's limits (about 30 messages a second
 overall, about one a second per chat) and lets a person's interactive replies go first: the
-outbox sends with `rate_limit_args="background"` and waits behind any interactive reply."""
+outbox sends with `rate_limit_args="background"` and waits behind any interactive reply.
+
+Interactive replies take the overall tokens in turn, first come, first served: with many chats'
+updates handled at once, all waiting for the same bucket, a reply that merely retried when its
+wait was over could lose the race again and again and wait without end. Background sends stand
+aside while any reply waits, and otherwise take a token when there is one."""
 
 from __future__ import annotations
 
@@ -78,6 +83,7 @@ class PriorityRateLimiter(BaseRateLimiter[str]):
         self._urgent_waiting = 0
         self._urgent_clear = asyncio.Event()
         self._urgent_clear.set()
+        self._turn = asyncio.Lock()  # interactive replies: first come, first served
         self._paused_until = 0.0
 
     async def initialize(self) -> None:
@@ -110,7 +116,12 @@ class PriorityRateLimiter(BaseRateLimiter[str]):
             self._urgent_clear.clear()
         try:
             while True:
-                if background and self._urgent_waiting:
+                if not background:
+                    async with self._turn:
+                        while (wait := self._overall.take()) > 0:  # noqa: ASYNC110
+                            await asyncio.sleep(wait)
+                        return
+                if self._urgent_waiting:
                     await self._urgent_clear.wait()
                     continue
                 wait = self._overall.take()
