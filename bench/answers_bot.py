@@ -15,10 +15,10 @@ With --profile FILE it runs cProfile from "ready" to "stop" and writes the stats
               proportion to the square of its connections);
   unmarked    a pressed message keeps its buttons (no "Đã chọn" edit): what one Bot API call
               less per step would give;
-  inline-db   the database's statements run on the event loop's thread instead of a hop to
-              aiosqlite's worker thread and back for each (about 60 us each, and a turn of the
-              busy event loop, while the transaction holds the database's only lock): what
-              storage/db.py would give without the hops.
+  thread-db   each database statement runs on a worker thread and comes back (what
+              aiosqlite did for every statement, cursor and fetch before storage/db.py ran
+              them on the loop's thread: about 60 us a hop and a turn of the busy event loop,
+              while the transaction holds the database's only lock).
 
 Run by the benchmark: python bench/answers_bot.py --token T --api-url U --data-dir D ..."""
 
@@ -27,11 +27,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import cProfile
-import functools
 import json
 import logging
 import resource
-import sqlite3
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -61,19 +59,16 @@ async def run(args: argparse.Namespace) -> dict[str, float]:
     )
     limits = RateLimits() if args.telegram_limits else UNPACED
     experiments = set(filter(None, args.experiment.split(",")))
-    unknown = experiments - {"serial", "httpx", "httpx8", "unmarked", "inline-db"}
+    unknown = experiments - {"serial", "httpx", "httpx8", "unmarked", "thread-db"}
     if unknown:
         raise SystemExit(f"unknown experiment(s): {', '.join(sorted(unknown))}")
-    if "inline-db" in experiments:  # the connection is made in aiosqlite's thread, used in ours
-        connect = functools.partial(sqlite3.connect, check_same_thread=False)
-        sqlite3.connect = connect  # type: ignore[assignment]
     app = await build_app(settings, poll_timeout=args.poll_timeout, limits=limits)
-    if "inline-db" in experiments:
+    if "thread-db" in experiments:
 
-        async def inline(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-            return fn(*args, **kwargs)
+        async def hop(fn: Callable[[], Any], sql: str) -> Any:
+            return await asyncio.to_thread(fn)
 
-        app.db._conn._execute = inline  # type: ignore[method-assign]
+        app.db._run = hop  # type: ignore[method-assign]
     assert app.telegram is not None
     application = app.telegram.application
     if "serial" in experiments:

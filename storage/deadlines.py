@@ -161,8 +161,8 @@ class DeadlineRepository:
 
     async def state_counts(self, plan_id: int, today: date) -> list[tuple[int, str, str, int]]:
         """(task id, period, state, how many) for the plan's open deadlines; a deadline past
-        its due date and not done counts as state 'late'."""
-        rows = await self._db.fetch_all(
+        its due date and not done counts as state 'late'. A long read: aside, on the last commit."""
+        rows = await self._db.fetch_all_aside(
             """SELECT d.task_id, d.period,
                       CASE WHEN d.state != 'done' AND d.due_date < ? THEN 'late' ELSE d.state END,
                       count(*)
@@ -175,7 +175,7 @@ class DeadlineRepository:
 
     async def periods_started(self, plan_id: int, today: date) -> dict[int, str]:
         """For each task of the plan, the latest period that has started by `today`."""
-        rows = await self._db.fetch_all(
+        rows = await self._db.fetch_all_aside(
             """SELECT d.task_id, max(d.period) FROM deadlines d JOIN tasks t ON t.id = d.task_id
                WHERE t.plan_id = ? AND d.cancelled_at IS NULL
                  AND (d.start_date IS NULL OR d.start_date <= ?)
