@@ -21,7 +21,12 @@ itself. With them (--telegram-limits: the emulator at Telegram's defaults, the b
 RateLimits), every reply and "Đã chọn" edit counts against 30 messages a second for the whole
 bot, and one answer takes 11 of them: the ceiling is then about 2.7 answers/s, whatever the bot.
 
-Run: .venv/bin/python bench/answers_throughput.py [--secretaries 200] [--profile bot.prof]"""
+--arrivals N starts the secretaries N a second instead of all at once: the latency of a press at
+a given load, rather than behind a crowd of 200 pressing back to back (there, by Little's law,
+the p95 is about 200 / presses-per-second whatever the bot does).
+
+Run: .venv/bin/python bench/answers_throughput.py [--secretaries 200] [--arrivals N]
+     [--profile bot.prof] [--experiment NAME]"""
 
 from __future__ import annotations
 
@@ -196,8 +201,13 @@ async def read(http: aiohttp.ClientSession, me: str, since: int, count: int) -> 
     return messages
 
 
-async def secretary(http: aiohttp.ClientSession, me: str, seen: int) -> tuple[list[float], float]:
-    """Fill and send the form; returns the latency of each step (s) and when it was done."""
+async def secretary(
+    http: aiohttp.ClientSession, me: str, seen: int, after: float = 0.0
+) -> tuple[list[float], float]:
+    """Fill and send the form (starting `after` seconds from now); returns the latency of each
+    step (s) and when it was done."""
+    if after:
+        await asyncio.sleep(after)
     latencies: list[float] = []
     last: Message = {}
     for label, replies in STEPS:
@@ -262,7 +272,12 @@ async def bench(args: argparse.Namespace, data: Path) -> dict[str, Any]:
             bot_cpu0, own0 = bot.cpu_seconds(), resource.getrusage(resource.RUSAGE_SELF)
             started = time.perf_counter()
             results = await asyncio.gather(
-                *(secretary(http, f"{control}/users/{u}", 1) for u in users)
+                *(
+                    secretary(http, f"{control}/users/{u}", 1, i / args.arrivals)
+                    if args.arrivals
+                    else secretary(http, f"{control}/users/{u}", 1)
+                    for i, u in enumerate(users)
+                )
             )
             elapsed = max(done for _, done in results) - started
             bot_cpu = bot.cpu_seconds() - bot_cpu0
@@ -305,7 +320,14 @@ async def main() -> None:
         "--experiment",
         default="",
         help="run the bot otherwise, to measure a choice (bench/answers_bot.py):"
-        " serial,httpx,httpx8,unmarked",
+        " serial,httpx,httpx8,unmarked,thread-db",
+    )
+    parser.add_argument(
+        "--arrivals",
+        type=float,
+        default=0.0,
+        help="secretaries start this many a second, one after another (default: all at once);"
+        " the latency at a given load rather than under a crowd",
     )
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
@@ -313,7 +335,8 @@ async def main() -> None:
         r = await bench(args, Path(tmp))
     n = args.secretaries
     limits = "on (Telegram's defaults)" if args.telegram_limits else "off"
-    print(f"{n} secretaries answer a progress form at once, end to end (Telegram limits: {limits})")
+    start = f"starting {args.arrivals:g} a second" if args.arrivals else "at once"
+    print(f"{n} secretaries answer a progress form {start}, end to end (Telegram limits: {limits})")
     if args.experiment:
         print(f"  EXPERIMENT, not the product as it is: {args.experiment}")
     print(
