@@ -139,7 +139,7 @@ def _window_equal(label: dict[str, Any], start: date | None, end: date | None) -
 
 def _dateparser_window(words: str, ref: date | None) -> tuple[date | None, date | None] | None:
     try:
-        from dateparser.search import search_dates
+        from dateparser.search import search_dates  # type: ignore[import-untyped]
     except ImportError:
         return None
     settings: dict[str, Any] = {"DATE_ORDER": "DMY", "PREFER_DAY_OF_MONTH": "first"}

@@ -76,7 +76,8 @@ def _at(name: str, line: int) -> dict[str, Any]:
     first = [a for a in acts if min(a["lines"]) == line]
     found = first or [a for a in acts if line in a["lines"]]
     assert found, f"no activity of {name} at line {line}"
-    return found[0]
+    activity: dict[str, Any] = found[0]
+    return activity
 
 
 def _quota(q: dict[str, Any] | None) -> tuple[int | None, int | None, int | None]:
@@ -178,7 +179,12 @@ def test_anniversaries_cited_documents_and_durations_are_never_windows(name: str
     for act in _json(name)["activities"]:
         for day in (act["start"], act["end"]):
             if day is not None:  # 1952, 2010, 2018...: the founding and the documents cited
-                assert int(day[:4]) >= _draft(name).plan.year - 1, (name, act["ref"], act["when"])
+                year = _draft(name).plan.year
+                assert year is not None and int(day[:4]) >= year - 1, (
+                    name,
+                    act["ref"],
+                    act["when"],
+                )
         assert act["when"] is None or "ngày," not in act["when"]
     assert all("1/2 ngày" not in (a["when"] or "") for a in _json(LAOCAI)["activities"])
 

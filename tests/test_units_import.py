@@ -13,7 +13,6 @@ from bot.units_import import (
     Change,
     ImportRejected,
     UnitRow,
-    fold,
     parse_kind,
     plan_import,
     read_csv,
@@ -21,6 +20,7 @@ from bot.units_import import (
     read_xlsx,
     read_yaml,
 )
+from bot.vntext import fold
 
 DATA = Path(__file__).parent / "data"
 

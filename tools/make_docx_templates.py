@@ -18,20 +18,22 @@ from __future__ import annotations
 from pathlib import Path
 
 from docx import Document
+from docx.document import Document as DocxDocument
 from docx.enum.section import WD_ORIENT
 from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
+from docx.section import Section
 from docx.shared import Cm, Pt
-from docx.table import Table, _Cell
+from docx.table import Table, _Cell, _Row
 from docx.text.paragraph import Paragraph
 
 OUT = Path(__file__).resolve().parent.parent / "messages" / "vi" / "docx"
 FONT = "Times New Roman"
 
 
-def new_document(*, landscape: bool = False):
+def new_document(*, landscape: bool = False) -> DocxDocument:
     doc = Document()
     section = doc.sections[0]
     if landscape:
@@ -59,7 +61,7 @@ def new_document(*, landscape: bool = False):
     return doc
 
 
-def _page_number(section) -> None:
+def _page_number(section: Section) -> None:
     """The page number centred at the top, from the second page (as Party documents do)."""
     section.different_first_page_header_footer = True
     p = section.header.paragraphs[0]
@@ -78,7 +80,7 @@ def _page_number(section) -> None:
 
 
 def para(
-    container,
+    container: DocxDocument | _Cell,
     *runs: tuple[str, str] | str,
     align: str = "justify",
     size: float = 14,
@@ -112,14 +114,19 @@ def para(
     return p
 
 
-def body(doc, *runs: tuple[str, str] | str, **kw: object) -> Paragraph:
+def body(
+    doc: DocxDocument,
+    *runs: tuple[str, str] | str,
+    align: str = "justify",
+    keep: bool = False,
+    indent: float = 1.27,
+    after: float = 6,
+) -> Paragraph:
     """A paragraph of the body: justified, first line indented, 6 pt between paragraphs."""
-    options: dict[str, object] = {"indent": 1.27, "after": 6, "line": 1.1}
-    options.update(kw)
-    return para(doc, *runs, **options)
+    return para(doc, *runs, align=align, keep=keep, indent=indent, after=after, line=1.1)
 
 
-def tag(container, text: str) -> Paragraph:
+def tag(container: DocxDocument | _Cell, text: str) -> Paragraph:
     """A paragraph holding only a {%p ... %} tag: docxtpl removes it when rendering."""
     return para(container, text, align="left")
 
@@ -143,6 +150,11 @@ def _widths(table: Table, widths: list[float]) -> None:
             cell.width = Cm(width)
 
 
+def _add_row(table: Table) -> _Row:
+    row: _Row = table.add_row()  # type: ignore[no-untyped-call]  # python-docx leaves it untyped
+    return row
+
+
 def _fresh(cell: _Cell) -> _Cell:
     """A cell with its first (empty) paragraph removed, so `para` writes from the top."""
     for p in list(cell.paragraphs):
@@ -150,7 +162,7 @@ def _fresh(cell: _Cell) -> _Cell:
     return cell
 
 
-def issuer_block(doc, widths: tuple[float, float], number: bool) -> None:
+def issuer_block(doc: DocxDocument, widths: tuple[float, float], number: bool) -> None:
     table = doc.add_table(rows=1, cols=2)
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
     _no_borders(table)
@@ -173,7 +185,7 @@ def issuer_block(doc, widths: tuple[float, float], number: bool) -> None:
     )
 
 
-def signature_block(doc, widths: tuple[float, float], recipients: list[str]) -> None:
+def signature_block(doc: DocxDocument, widths: tuple[float, float], recipients: list[str]) -> None:
     table = doc.add_table(rows=1, cols=2)
     _no_borders(table)
     _widths(table, list(widths))
@@ -188,8 +200,10 @@ def signature_block(doc, widths: tuple[float, float], recipients: list[str]) -> 
     para(right, ("{{ signer }}", "b"), align="center")
 
 
-def grid_table(doc, headers: list[str], widths: list[float], size: float = 12) -> Table:
-    table = doc.add_table(rows=1, cols=len(headers))
+def grid_table(
+    doc: DocxDocument, headers: list[str], widths: list[float], size: float = 12
+) -> Table:
+    table: Table = doc.add_table(rows=1, cols=len(headers))
     table.style = doc.styles["Table Grid"]
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
     _widths(table, widths)
@@ -202,14 +216,14 @@ def grid_table(doc, headers: list[str], widths: list[float], size: float = 12) -
 
 
 def row(table: Table, cells: list[str], *, size: float = 12, centre: tuple[int, ...] = ()) -> None:
-    r = table.add_row()
+    r = _add_row(table)
     for i, (cell, text) in enumerate(zip(r.cells, cells, strict=True)):
         para(_fresh(cell), text, align="center" if i in centre else "left", size=size)
 
 
 def tag_row(table: Table, text: str) -> None:
     """A row holding only a {%tr ... %} tag: docxtpl replaces the whole row with it."""
-    r = table.add_row()
+    r = _add_row(table)
     para(_fresh(r.cells[0]), text, align="left", size=8)
     for cell in r.cells[1:]:
         para(_fresh(cell), "", size=8)
@@ -297,7 +311,7 @@ def report() -> None:
         centre=(0, 3, 4, 5, 6, 7),
     )
     tag_row(table, "{%tr endfor %}")
-    r = table.add_row()
+    r = _add_row(table)
     totals = [
         "",
         "Tổng số lượt",
@@ -328,7 +342,7 @@ def report() -> None:
         after=12,
     )
     signature_block(doc, (8.5, 8.0), RECIPIENTS)
-    doc.save(OUT / "bao_cao.docx")
+    doc.save(str(OUT / "bao_cao.docx"))
 
 
 def nominations() -> None:
@@ -357,7 +371,7 @@ def nominations() -> None:
     widths = [1.2, 5.0, 3.6, 4.4, 7.4, 3.6]
     table = grid_table(doc, headers, widths, size=12)
     tag_row(table, "{%tr for g in groups %}")
-    r = table.add_row()
+    r = _add_row(table)
     merged = r.cells[0].merge(r.cells[-1])
     para(_fresh(merged), ("{{ g.title }}", "b"), align="left", size=12)
     tag_row(table, "{%tr for e in g.entries %}")
@@ -378,7 +392,7 @@ def nominations() -> None:
     para(doc, "", after=6)
     body(doc, ("{{ totals_text }}/.", "i"), after=12)
     signature_block(doc, (12.0, 13.2), RECIPIENTS)
-    doc.save(OUT / "danh_sach_khen_thuong.docx")
+    doc.save(str(OUT / "danh_sach_khen_thuong.docx"))
 
 
 def main() -> None:

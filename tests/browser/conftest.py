@@ -205,7 +205,7 @@ def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
 @pytest.fixture
 def shots(request: pytest.FixtureRequest) -> Iterator[Any]:
     """Saves a screenshot per step: tests/artifacts/<test>/<NN-step>.png."""
-    folder = ARTIFACTS / request.node.name
+    folder: Path = ARTIFACTS / str(request.node.name)
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True, exist_ok=True)
     count = 0
