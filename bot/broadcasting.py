@@ -144,7 +144,12 @@ async def report_finished(services: Services) -> int:
             deliveries = await services.repos.broadcasts.deliveries(broadcast)
             text = services.texts("broadcast.report", broadcast=broadcast, deliveries=deliveries)
             key = f"broadcast-report:{broadcast.id}"
-            told += int(await queue(services, to, key, "report", Reply(text=text), priority=3))
+            # the author's own broadcast: the report is not held by quiet hours
+            told += int(
+                await queue(
+                    services, to, key, "report", Reply(text=text), priority=3, requested=True
+                )
+            )
     if told:
         services.notifier.queued()
     return told

@@ -51,8 +51,10 @@ async def queue(
     *,
     priority: int = 5,
     batch: str | None = None,
+    requested: bool = False,
 ) -> bool:
-    """Queue one message; False when this key was queued before (it is never sent twice)."""
+    """Queue one message; False when this key was queued before (it is never sent twice).
+    `requested`: it answers the recipient's own request, so quiet hours do not hold it."""
     return await services.repos.outbox.enqueue(
         NewMessage(
             key=key,
@@ -63,6 +65,7 @@ async def queue(
             reply=reply,
             priority=priority,
             batch=batch,
+            requested=requested,
         ),
         services.clock.now(),
     )

@@ -93,7 +93,7 @@ async def publish(services: Services, plan: Plan, *, by: int | None = None) -> P
     return PublishSummary(units=len(unit_ids), deadlines=count, messages=messages)
 
 
-async def _push(services: Services, plan: Plan, to: Recipient) -> int:
+async def _push(services: Services, plan: Plan, to: Recipient, *, requested: bool = False) -> int:
     """Queue the unit's tasks of this plan for one person; 0 if they had it already."""
     today = services.clock.now().date()
     views = [
@@ -113,17 +113,18 @@ async def _push(services: Services, plan: Plan, to: Recipient) -> int:
     )
     reply = Reply(text=text, choices=task_buttons(services.texts, lines))
     key = f"push:plan={plan.id}:member={to.member.id}"
-    return int(await queue(services, to, key, "push", reply, priority=3))
+    return int(await queue(services, to, key, "push", reply, priority=3, requested=requested))
 
 
 async def welcome(services: Services, member: Member) -> int:
-    """A member who registers after a plan was published gets its tasks too (same key: once)."""
+    """A member who registers after a plan was published gets its tasks too (same key: once),
+    at once: they have just registered, so quiet hours do not hold them."""
     to = await recipient(services, member)
     if to is None or not member.role.answers_for_unit:
         return 0
     sent = 0
     for plan in await services.repos.plans.published():
-        sent += await _push(services, plan, to)
+        sent += await _push(services, plan, to, requested=True)
     return sent
 
 

@@ -1,6 +1,8 @@
-"""The outbox sender: drains proactive messages per channel under the platform's limits, retries
-what can be retried with backoff, records what cannot (a person who blocked the bot), holds
-everything during quiet hours, and never sends the same outbox row twice."""
+"""The outbox sender: drains the outbox per channel under the platform's limits, retries what can
+be retried with backoff, records what cannot (a person who blocked the bot), and never sends the
+same outbox row twice. Quiet hours hold what the bot sends on its own (reminders, broadcasts,
+digests) until they end; a row that answers its recipient's own request (`requested`: the file
+of /xuatbaocao asked for at 21:30) still goes at once."""
 
 from __future__ import annotations
 
@@ -82,12 +84,17 @@ class OutboxSender:
             self._ended.set()
 
     async def _pause(self) -> float:
-        """How long to wait for work: until the next row is due, at most `idle_wait`."""
-        due = await self.services.repos.outbox.next_due_at()
-        if due is None:
-            return self._idle_wait
-        seconds = (due - self._now()).total_seconds()
-        return min(self._idle_wait, max(0.05, seconds))
+        """How long to wait for work: until the next row that may go is due, or quiet hours
+        end, at most `idle_wait`."""
+        now = self._now()
+        quiet = self.quiet.quiet(now)
+        wait = self._idle_wait
+        if quiet:  # the rows held until morning are not waited for
+            wait = min(wait, max(0.05, (self.quiet.next_allowed(now) - now).total_seconds()))
+        due = await self.services.repos.outbox.next_due_at(requested_only=quiet)
+        if due is not None:
+            wait = min(wait, max(0.05, (due - now).total_seconds()))
+        return wait
 
     async def stop(self) -> None:
         self._stopping = True
@@ -102,13 +109,16 @@ class OutboxSender:
     async def drain_once(self, limit: int = 200) -> int:
         """Send what is due now (in parallel, bounded); returns how many rows were handled."""
         now = self.services.clock.now()
-        if self.quiet.quiet(now):
-            return 0
-        items = await self.services.repos.outbox.due(now, limit)
+        # quiet hours: only what answers the recipient's own request, the rest waits for morning
+        items = await self.services.repos.outbox.due(
+            now, limit, requested_only=self.quiet.quiet(now)
+        )
         tasks = []
         for item in items:
             if self._stopping:
                 break
+            if not item.requested and self.quiet.quiet(self._now()):
+                continue  # quiet hours began while this batch was being sent
             if not await self.services.repos.outbox.claim(item.id):
                 continue
             await self._slots.acquire()

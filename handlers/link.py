@@ -86,6 +86,7 @@ async def _use(ctx: Context, code: str) -> None:
         to = Recipient(member, identity.channel, identity.chat_id)
         reply = Reply(text=ctx.t("link.linked_elsewhere", channel=channel))
         key = f"link:member={member.id}:code={link.code}:to={identity.channel}"
-        told = await queue(ctx.services, to, key, "link", reply, priority=2) or told
+        # the person linked it just now: told on their other channel at once, even at night
+        told = await queue(ctx.services, to, key, "link", reply, priority=2, requested=True) or told
     if told:
         ctx.services.notifier.queued()

@@ -1,4 +1,8 @@
-"""The outbox: every proactive message, unique by its idempotency key."""
+"""The outbox: every message sent outside a chat's own replies, unique by its idempotency key.
+
+A row is `requested` when it answers its recipient's own request (the file of /xuatbaocao, the
+report of the broadcast they sent...): quiet hours do not hold it. Everything else is proactive
+and waits for the morning."""
 
 from __future__ import annotations
 
@@ -37,6 +41,7 @@ class OutboxItem:
     last_error: str | None
     batch: str | None
     sent_at: datetime | None
+    requested: bool
 
 
 @dataclass(frozen=True)
@@ -49,6 +54,7 @@ class NewMessage:
     reply: Reply
     priority: int = 5
     batch: str | None = None
+    requested: bool = False  # answers the recipient's own request: sent even in quiet hours
 
 
 def _item(row: sqlite3.Row) -> OutboxItem:
@@ -68,6 +74,7 @@ def _item(row: sqlite3.Row) -> OutboxItem:
         last_error=row["last_error"],
         batch=row["batch"],
         sent_at=from_iso(sent) if sent else None,
+        requested=bool(row["requested"]),
     )
 
 
@@ -79,7 +86,8 @@ class OutboxRepository:
         """Queue a message; False if a message with this key was ever queued (never twice)."""
         changed = await self._db.execute(
             "INSERT OR IGNORE INTO outbox(key, kind, member_id, channel, chat_id, payload,"
-            " priority, not_before, batch, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " priority, not_before, batch, requested, created_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 message.key,
                 message.kind,
@@ -90,6 +98,7 @@ class OutboxRepository:
                 message.priority,
                 utc_iso(now),
                 message.batch,
+                int(message.requested),
                 utc_iso(now),
             ),
         )
@@ -98,17 +107,23 @@ class OutboxRepository:
     async def exists(self, key: str) -> bool:
         return bool(await self._db.fetch_value("SELECT 1 FROM outbox WHERE key = ?", (key,)))
 
-    async def due(self, now: datetime, limit: int = 100) -> list[OutboxItem]:
+    async def due(
+        self, now: datetime, limit: int = 100, *, requested_only: bool = False
+    ) -> list[OutboxItem]:
+        """Pending rows whose time has come, most urgent first; `requested_only` (quiet hours):
+        only those that answer their recipient's own request."""
+        only = " AND requested = 1" if requested_only else ""
         rows = await self._db.fetch_all(
-            "SELECT * FROM outbox WHERE status = 'pending' AND not_before <= ?"
+            f"SELECT * FROM outbox WHERE status = 'pending' AND not_before <= ?{only}"
             " ORDER BY priority, not_before, id LIMIT ?",
             (utc_iso(now), limit),
         )
         return [_item(r) for r in rows]
 
-    async def next_due_at(self) -> datetime | None:
+    async def next_due_at(self, *, requested_only: bool = False) -> datetime | None:
+        only = " AND requested = 1" if requested_only else ""
         text = await self._db.fetch_value(
-            "SELECT min(not_before) FROM outbox WHERE status = 'pending'"
+            f"SELECT min(not_before) FROM outbox WHERE status = 'pending'{only}"
         )
         return from_iso(text) if text else None
 

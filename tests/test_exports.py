@@ -22,7 +22,8 @@ import typer
 from docx import Document
 from typer.testing import CliRunner
 
-from bot import cli_export
+from bot import broadcasting, cli_export
+from bot.broadcasting import Audience
 from bot.chat import Attachment, ChannelName, Inbound
 from bot.clock import FrozenClock
 from bot.domain import Plan, Role
@@ -40,7 +41,7 @@ from tests.chatkit import Person
 from tests.conftest import SAMPLE_UNITS, START, VN
 from tests.e2e.conftest import Bot, emulator, tg  # noqa: F401 (fixtures)
 from tests.e2e.harness import buttons
-from tests.e2e.test_plans import registered
+from tests.e2e.test_plans import registered, settle
 from tests.planning import draft, member, task
 
 LATER = datetime(2024, 3, 7, 10, 30, tzinfo=VN)  # after II.9's deadline (5/3)
@@ -502,6 +503,7 @@ async def test_office_exports_excel_from_chat_and_gets_the_file_in_the_outbox(
     await jobs.wait_idle()
     [sent] = await _queued(world.services, "export")
     assert sent.chat_id == "9" and sent.priority == jobs.PRIORITY
+    assert sent.requested  # asked for: quiet hours do not hold it
     document = sent.reply.document
     assert document is not None and document.file_name.startswith("TongHop_185-KH-DUK_")
     assert "Kế hoạch số 185-KH/ĐUK" in document.caption
@@ -643,6 +645,41 @@ async def test_the_document_arrives_over_the_bot_api(tg: Bot) -> None:  # noqa: 
     path = Path(tg.settings.data_dir) / "downloaded.docx"
     path.write_bytes(content)
     assert "ĐẢNG CỘNG SẢN VIỆT NAM" in _texts(path)
+
+
+async def test_at_night_the_file_comes_at_once_and_a_broadcast_waits_until_seven(
+    tg: Bot,  # noqa: F811
+) -> None:
+    """At 21:30 the office asks for the Excel export and receives the file at once, while a
+    broadcast queued at the same time waits until 07:00 (quiet hours 21:00-07:00)."""
+    office, office_member = await registered(tg, "VP", "Chánh Văn phòng", Role.OFFICE)
+    an, _ = await registered(tg, "CBVP", "An")
+    services = tg.app.services
+    await publish(services, await draft(services, *plan_tasks()))
+    await an.read_one()  # the plan's tasks, in the day
+    tg.clock.set(datetime(2024, 3, 1, 21, 30, tzinfo=VN))
+    await broadcasting.send(services, office_member, "Họp chi bộ sáng mai", Audience("all"))
+    await office.send("/xuatbaocao")
+    await office.read_one()
+    await office.press("📊 Excel (tất cả các bảng)")
+    assert "Đang chuẩn bị tệp" in (await office.read_one())["text"]
+    message = await office.read_one(wait=20)
+    assert message["document"]["file_name"].startswith("TongHop_185-KH-DUK_")
+
+    def broadcast_in(history: list[dict[str, Any]]) -> bool:
+        return any("Họp chi bộ sáng mai" in (m.get("text") or "") for m in history)
+
+    await settle(tg)
+    assert not broadcast_in(await an.history())
+    tg.clock.set(datetime(2024, 3, 2, 6, 59, tzinfo=VN))
+    await settle(tg)
+    assert not broadcast_in(await an.history())
+    tg.clock.set(datetime(2024, 3, 2, 7, 0, tzinfo=VN))
+    tg.app.sender.wake()
+    assert "Họp chi bộ sáng mai" in (await an.read_one())["text"]
+    report = await office.read_one()  # then the broadcast's delivery report
+    assert "Đã gửi: 1 · Không liên lạc được: 0 · Lỗi: 0" in report["text"]
+    assert [m for m in await office.history() if m.get("document")] == [message]  # once
 
 
 @pytest.fixture(autouse=True)

@@ -4,8 +4,9 @@ A chat step must not write a big file: its replies are sent after its transactio
 the update (and, on Telegram, every update behind it) would wait for the file. The step only
 answers "preparing…" and, once its transaction has committed, starts an export job here. The
 job reads its own snapshot of the database, writes the file in a worker thread, then queues
-the document for the person in the outbox, like any proactive message: the sender delivers it
-under the platform's limits and retries it if the network fails. The audit log records it.
+the document for the person in the outbox: the sender delivers it under the platform's limits
+and retries it if the network fails, and, as it answers the person's own request, quiet hours do
+not hold it. The audit log records it.
 
 A job lives in this process: if the bot stops in the middle, the person asks again."""
 
@@ -29,7 +30,10 @@ from storage.outbox import NewMessage
 log = logging.getLogger(__name__)
 
 EXPORTS_DIR = "exports"  # under DATA_DIR
-KEEP = timedelta(days=7)  # long enough for a document held back by quiet hours
+# An exported file is deleted (by the next export) after KEEP: the outbox row sends it from this
+# folder, perhaps late (retries, a stopped bot or channel), and a Zalo link to it stays valid for
+# 72 hours after the send (bot/public_files.py).
+KEEP = timedelta(days=7)
 PRIORITY = 2  # a file someone asked for goes before reminders and broadcasts
 
 _running: dict[int, asyncio.Task[None]] = {}  # by member id: one export at a time each
@@ -132,6 +136,7 @@ async def run(services: Services, request: ExportRequest) -> None:
                 chat_id=request.chat_id,
                 reply=reply,
                 priority=PRIORITY,
+                requested=True,  # asked for just now: not held by quiet hours
             ),
             now,
         )
