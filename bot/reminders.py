@@ -1,7 +1,13 @@
 """Reminders, computed from the database at a moment: before a deadline (default 7, 3, 1 days and
 on the day), after it (every 2 days, 3 times), then the office and leaders get the list of late
 units. Sent at the configured hour on working days, never in quiet hours, as one digest per
-person per day, and never for a deadline already done."""
+person per day, and never for a deadline already done.
+
+The last day whose reminders were computed is recorded with the digests it queued. When the bot
+comes back after being down, the reminder and escalation days it missed since then (at most
+CATCH_UP_DAYS back) are caught up once, in the first digests it may send: one line per deadline
+still open, never a digest per missed day, and nothing for a deadline done or cancelled
+meanwhile."""
 
 from __future__ import annotations
 
@@ -22,6 +28,7 @@ from storage.deadlines import DeadlineView
 DEFAULT_POLICY = ReminderPolicy()
 FORM_FLOW = "form"  # handlers.forms.FLOW
 FORM_NUDGE_AFTER = timedelta(days=1)
+CATCH_UP_DAYS = 7  # how far back missed reminder days are looked for after the bot was down
 
 
 @dataclass(frozen=True)
@@ -66,6 +73,16 @@ def escalation_day(due: date, policy: ReminderPolicy, cal: WorkCalendar) -> date
     return cal.next_working(due + timedelta(days=(policy.after_times + 1) * policy.after_every))
 
 
+def catch_up_days(last: date | None, today: date, limit: int = CATCH_UP_DAYS) -> list[date]:
+    """The days whose reminders were never computed: after `last` (the last day they were),
+    before `today`, at most `limit` days back. Nothing when no day was ever recorded (a new
+    database: nothing was missed)."""
+    if last is None:
+        return []
+    first = max(last + timedelta(days=1), today - timedelta(days=limit))
+    return [first + timedelta(days=n) for n in range((today - first).days)]
+
+
 @dataclass(frozen=True)
 class Digest:
     """One message for one person: their reminders of the day, or the late units for staff."""
@@ -75,6 +92,7 @@ class Digest:
     kind: str  # "remind" | "late"
     reply: Reply
     lines: tuple[TaskLine, ...]
+    missed: tuple[date, ...] = ()  # days the bot was down whose reminders this one catches up
 
 
 class Reminders:
@@ -100,35 +118,62 @@ class Reminders:
                 out[task.id] = _policy(task, plan, self.settings.policy)
         return out
 
-    async def due_at(self, moment: datetime) -> list[Digest]:
-        """What would be sent at `moment` (nothing is written)."""
+    async def _published_on(self) -> dict[int, date]:
+        """The day each published plan was published (a day before it owed no reminder)."""
+        tz = self.services.clock.tz
+        return {
+            p.id: p.published_at.astimezone(tz).date()
+            for p in await self.services.repos.plans.published()
+            if p.published_at is not None
+        }
+
+    async def due_at(self, moment: datetime, *, since: date | None = None) -> list[Digest]:
+        """What would be sent at `moment` (nothing is written). `since`: the last day whose
+        reminders were computed; the days after it and before today (see `catch_up_days`) were
+        missed, and what they owed that still matters joins today's digests."""
         if not self.sending_time(moment):
             return []
         today = moment.astimezone(self.services.clock.tz).date()
+        missed = catch_up_days(since, today)
         cal = self.settings.calendar
         policies = await self._policies()
+        published_on = await self._published_on() if missed else {}
         by_unit: dict[int, list[TaskLine]] = defaultdict(list)
+        unit_missed: dict[int, set[date]] = defaultdict(set)
         late: list[DeadlineView] = []
+        late_missed: set[date] = set()
         for view in await self.services.repos.deadlines.open_in_published():
             due = view.deadline.due
             policy = policies.get(view.deadline.task_id)
             if due is None or policy is None:
                 continue
-            if today in reminder_days(due, policy, cal):
-                by_unit[view.deadline.unit_id].append(line(view, today))
-            if escalation_day(due, policy, cal) == today:
+            unit_id = view.deadline.unit_id
+            start = published_on.get(view.plan_id)
+            owed = [d for d in missed if start is None or d >= start]
+            days = reminder_days(due, policy, cal)
+            if today in days:  # today's reminder supersedes any missed one
+                by_unit[unit_id].append(line(view, today))
+            elif skipped := [d for d in owed if d in days]:
+                by_unit[unit_id].append(line(view, today))  # one line, however many missed
+                unit_missed[unit_id].update(skipped)
+            escalate = escalation_day(due, policy, cal)
+            if escalate == today:
                 late.append(view)
+            elif escalate in owed:
+                late.append(view)
+                late_missed.add(escalate)
         digests: list[Digest] = []
         stamp = today.isoformat()
         for unit_id, lines in sorted(by_unit.items()):
             lines.sort(key=lambda ln: ln.days_left if ln.days_left is not None else 10**6)
+            again = tuple(sorted(unit_missed.get(unit_id, ())))
             for to in await unit_recipients(self.services, unit_id):
-                text = self.services.texts("reminders.digest", lines=lines)
+                text = self.services.texts("reminders.digest", lines=lines, missed=again)
                 reply = Reply(text=text, choices=task_buttons(self.services.texts, lines))
                 key = f"remind:member={to.member.id}:date={stamp}"
-                digests.append(Digest(to, key, "remind", reply, tuple(lines)))
+                digests.append(Digest(to, key, "remind", reply, tuple(lines), again))
         if late:
-            digests.extend(await self._late_digests(late, today))
+            digests.extend(await self._late_digests(late, today, tuple(sorted(late_missed))))
         digests.extend(await self._unfinished_forms(moment))
         return digests
 
@@ -154,13 +199,22 @@ class Reminders:
                     out.append(Digest(to, key, "formwait", reply, ()))
         return out
 
-    async def _late_digests(self, views: list[DeadlineView], today: date) -> list[Digest]:
+    async def _late_digests(
+        self, views: list[DeadlineView], today: date, missed: tuple[date, ...] = ()
+    ) -> list[Digest]:
         entries = [await late_entry(self.services, view, today) for view in views]
-        text = self.services.texts("reminders.late_units", entries=entries)
+        text = self.services.texts("reminders.late_units", entries=entries, missed=missed)
         lines = tuple(e.line for e in entries)
         stamp = today.isoformat()
         return [
-            Digest(to, f"late:member={to.member.id}:date={stamp}", "late", Reply(text=text), lines)
+            Digest(
+                to,
+                f"late:member={to.member.id}:date={stamp}",
+                "late",
+                Reply(text=text),
+                lines,
+                missed,
+            )
             for to in await staff_recipients(self.services)
         ]
 
@@ -193,13 +247,22 @@ class Reminders:
         return out
 
     async def tick(self, moment: datetime | None = None) -> int:
-        """Queue what is due now; a digest already queued today is not queued again."""
+        """Queue what is due now; a digest already queued today is not queued again. The first
+        tick at a sending time of a day also catches up the days missed since the last one that
+        was recorded, and records this day with the digests (one transaction): a restart neither
+        loses a day nor sends one twice."""
         moment = moment or self.services.clock.now()
-        digests = await self.due_at(moment) + await self.weekly_at(moment)
+        deadlines = self.services.repos.deadlines
+        last = await deadlines.reminders_computed_on()
+        digests = await self.due_at(moment, since=last) + await self.weekly_at(moment)
+        today = moment.astimezone(self.services.clock.tz).date()
+        record = last != today and self.sending_time(moment)
         queued = 0
         async with self.services.db.transaction():
             for d in digests:
                 queued += int(await queue(self.services, d.to, d.key, d.kind, d.reply, priority=4))
+            if record:
+                await deadlines.record_reminders_computed(today, moment)
         if queued:
             self.services.notifier.queued()
         return queued

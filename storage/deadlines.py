@@ -159,6 +159,21 @@ class DeadlineRepository:
         )
         return [_view(r) for r in rows]
 
+    async def reminders_computed_on(self) -> date | None:
+        """The last day whose reminders were computed at their hour (None: never)."""
+        text = await self._db.fetch_value("SELECT day FROM reminder_runs WHERE name = 'daily'")
+        return date.fromisoformat(text) if text else None
+
+    async def record_reminders_computed(self, day: date, now: datetime) -> None:
+        """`day`'s reminders (and the missed days' catch-up) are queued: written in the same
+        transaction as the digests, so a restart neither loses nor repeats them."""
+        await self._db.execute(
+            "INSERT INTO reminder_runs(name, day, computed_at) VALUES ('daily', ?, ?)"
+            " ON CONFLICT(name) DO UPDATE SET day = excluded.day,"
+            " computed_at = excluded.computed_at",
+            (day.isoformat(), utc_iso(now)),
+        )
+
     async def state_counts(self, plan_id: int, today: date) -> list[tuple[int, str, str, int]]:
         """(task id, period, state, how many) for the plan's open deadlines; a deadline past
         its due date and not done counts as state 'late'. A long read: aside, on the last commit."""

@@ -89,6 +89,7 @@ SAMPLES: dict[str, object] = {
     "overviews": [(_PLAN, [])],
     "people": 3,
     "today": date(2024, 4, 20),
+    "missed": (date(2024, 4, 12), date(2024, 4, 15), date(2024, 4, 17)),
     "statuses": [],
     "grouped": {"done": [], "in_progress": [], "pending": [], "late": []},
     "states": ["done", "in_progress", "pending", "late"],

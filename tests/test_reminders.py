@@ -4,12 +4,22 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
 
+import pytest
+
 from bot.clock import FrozenClock
 from bot.domain import DeadlineState, ReminderPolicy, Role
 from bot.publishing import publish
-from bot.reminders import Digest, Reminders, ReminderSettings, escalation_day, reminder_days
+from bot.reminders import (
+    Digest,
+    Reminders,
+    ReminderSettings,
+    catch_up_days,
+    escalation_day,
+    reminder_days,
+)
 from bot.services import Services
 from bot.worktime import QuietHours, WorkCalendar
+from storage.deadlines import DeadlineView
 from tests.conftest import VN
 from tests.planning import draft, member, task
 
@@ -163,3 +173,145 @@ async def test_a_unit_with_two_people_gets_one_digest_each(
     clock.set(datetime(2024, 4, 17, 9, 0, tzinfo=VN))
     digests = await Reminders(org).due_at(clock.now())
     assert sorted(d.to.member.full_name for d in digests) == ["An", "Bình"]
+
+
+# The bot down for a while: what its missed days owed is caught up once when it is back.
+
+
+def test_the_look_back_after_a_stop_is_a_week_at_most() -> None:
+    monday = date(2024, 4, 15)
+    assert catch_up_days(None, monday) == []  # a new database: nothing was missed
+    assert catch_up_days(monday, monday) == []  # the day already computed
+    assert catch_up_days(date(2024, 4, 14), monday) == []
+    assert catch_up_days(date(2024, 4, 11), monday) == [
+        date(2024, 4, 12),
+        date(2024, 4, 13),
+        date(2024, 4, 14),
+    ]
+    a_month_down = catch_up_days(date(2024, 3, 1), monday)
+    assert a_month_down == [date(2024, 4, 8) + timedelta(days=n) for n in range(7)]
+    assert catch_up_days(date(2024, 4, 20), monday) == []  # a clock moved back
+
+
+def _at(day: date, hour: int, minute: int = 0) -> datetime:
+    return datetime.combine(day, time(hour, minute), tzinfo=VN)
+
+
+async def _unit_deadline(org: Services, code: str, ref: str) -> DeadlineView:
+    unit = await org.repos.units.by_code(code)
+    assert unit is not None
+    [view] = [v for v in await org.repos.deadlines.for_unit(unit.id) if v.task_ref == ref]
+    return view
+
+
+async def test_a_reminder_day_missed_while_down_is_caught_up_once_when_back(
+    org: Services, clock: FrozenClock
+) -> None:
+    an = await member(org, "CBVP", "1", "An")
+    await _published(org)
+    # up until Thursday 11/4; down on Friday 12/4, II.6's first reminder (seven days before)
+    assert await _run_days(Reminders(org), clock, date(2024, 4, 1), date(2024, 4, 11)) == {}
+    assert await org.repos.deadlines.reminders_computed_on() == date(2024, 4, 11)
+    # back on Sunday, then Monday in quiet hours and before the hour: still nothing
+    for moment in (
+        _at(date(2024, 4, 14), 10),
+        _at(date(2024, 4, 15), 6),
+        _at(date(2024, 4, 15), 7),
+    ):
+        clock.set(moment)
+        assert await Reminders(org).tick() == 0
+    assert await org.repos.deadlines.reminders_computed_on() == date(2024, 4, 11)
+    # Monday 8:00, the next allowed time: one catch-up digest
+    clock.set(_at(date(2024, 4, 15), 8))
+    [digest] = await Reminders(org).due_at(clock.now(), since=date(2024, 4, 11))
+    assert _describe(digest) == "remind:An:II.6" and digest.missed == (date(2024, 4, 12),)
+    assert "Nhắc lại (bot tạm ngừng hôm 12/4/2024)" in digest.reply.text
+    assert await Reminders(org).tick() == 1
+    assert await org.repos.outbox.exists(f"remind:member={an.id}:date=2024-04-15")
+    assert not await org.repos.outbox.exists(f"remind:member={an.id}:date=2024-04-12")
+    assert await org.repos.deadlines.reminders_computed_on() == date(2024, 4, 15)
+    # a second restart the same morning sends nothing again; the next days go on as planned
+    clock.set(_at(date(2024, 4, 15), 9, 30))
+    assert await Reminders(org).tick() == 0
+    sent = await _run_days(Reminders(org), clock, date(2024, 4, 16), date(2024, 4, 19))
+    assert sent == {date(2024, 4, 17): ["remind:An:II.6"], date(2024, 4, 19): ["remind:An:II.6"]}
+
+
+async def test_several_missed_days_make_one_digest_with_one_line_per_deadline(
+    org: Services, clock: FrozenClock
+) -> None:
+    await member(org, "CBVP", "1", "An")
+    await _published(org)
+    await _run_days(Reminders(org), clock, date(2024, 4, 1), date(2024, 4, 11))
+    # down from Friday 12/4 to Monday 22/4, back on Tuesday 23/4 (II.3's first reminder): II.6
+    # was owed reminders on 12/4, 17/4, 19/4 and 22/4; a week is looked back, not to 12/4
+    clock.set(_at(date(2024, 4, 23), 10))
+    [digest] = await Reminders(org).due_at(clock.now(), since=date(2024, 4, 11))
+    assert _describe(digest) == "remind:An:II.6,II.3"  # II.6 late by 3 days first
+    assert digest.missed == (date(2024, 4, 17), date(2024, 4, 19), date(2024, 4, 22))
+    assert "bot tạm ngừng hôm 17/4/2024, 19/4/2024 và 22/4/2024" in digest.reply.text
+    assert await Reminders(org).tick() == 1
+    assert await Reminders(org).tick() == 0
+
+
+@pytest.mark.parametrize("meanwhile", ["done", "cancelled"])
+async def test_a_deadline_done_while_the_bot_was_down_gets_no_catch_up(
+    org: Services, clock: FrozenClock, meanwhile: str
+) -> None:
+    await member(org, "CBVP", "1", "An")
+    await _published(org)
+    await _run_days(Reminders(org), clock, date(2024, 4, 1), date(2024, 4, 11))
+    view = await _unit_deadline(org, "CBVP", "II.6")
+    clock.set(_at(date(2024, 4, 13), 10))  # Saturday, the bot still down
+    if meanwhile == "done":
+        await org.repos.deadlines.set_state(view.deadline.id, DeadlineState.DONE, clock.now())
+    else:
+        await org.repos.deadlines.cancel_except(view.deadline.task_id, [], clock.now())
+    clock.set(_at(date(2024, 4, 15), 8, 30))
+    assert await Reminders(org).due_at(clock.now(), since=date(2024, 4, 11)) == []
+    assert await Reminders(org).tick() == 0
+    assert await org.repos.deadlines.reminders_computed_on() == date(2024, 4, 15)
+
+
+async def test_a_plan_published_while_down_owes_nothing_for_the_days_before(
+    org: Services, clock: FrozenClock
+) -> None:
+    await member(org, "CBVP", "1", "An")
+    await _run_days(Reminders(org), clock, date(2024, 4, 1), date(2024, 4, 11))
+    clock.set(_at(date(2024, 4, 13), 10))  # published from the command line on Saturday
+    await _published(org)
+    clock.set(_at(date(2024, 4, 15), 8, 30))
+    reminders = Reminders(org)
+    assert await reminders.due_at(clock.now(), since=date(2024, 4, 11)) == []  # 12/4 was before
+    assert await reminders.tick() == 0
+
+
+async def test_an_escalation_day_missed_is_raised_once_when_back(
+    org: Services, clock: FrozenClock
+) -> None:
+    await member(org, "CBVP", "1", "An")
+    await member(org, "VP", "2", "Văn phòng", Role.OFFICE)
+    await member(org, "DUK", "3", "Thường trực", Role.LEADER)
+    await _published(org)
+    await _run_days(Reminders(org), clock, date(2024, 4, 1), date(2024, 5, 1))
+    assert await org.repos.deadlines.reminders_computed_on() == date(2024, 4, 26)  # then holidays
+    # down on Thursday 2/5 (II.6's escalation, II.3's first reminder after) and Friday 3/5
+    clock.set(_at(date(2024, 5, 6), 8, 30))
+    digests = await Reminders(org).due_at(clock.now(), since=date(2024, 4, 26))
+    assert sorted(_describe(d) for d in digests) == [
+        "late:Thường trực:II.6 x4 units",
+        "late:Văn phòng:II.6 x4 units",
+        "remind:An:II.3",  # 6/5 is a reminder day of II.3: it supersedes the missed 2/5
+    ]
+    late = [d for d in digests if d.kind == "late"]
+    assert all(d.missed == (date(2024, 5, 2),) for d in late)
+    assert all("Báo muộn (bot tạm ngừng hôm 2/5/2024)" in d.reply.text for d in late)
+    [remind] = [d for d in digests if d.kind == "remind"]
+    assert remind.missed == () and "Nhắc lại" not in remind.reply.text
+    assert await Reminders(org).tick() == 3 + 1  # and the leader's Monday digest
+    clock.set(_at(date(2024, 5, 6), 14))  # restarted again in the afternoon
+    assert await Reminders(org).tick() == 0
+    sent = await _run_days(Reminders(org), clock, date(2024, 5, 7), date(2024, 5, 15))
+    assert sent == {
+        date(2024, 5, 8): ["late:Văn phòng:II.3 x4 units", "late:Thường trực:II.3 x4 units"],
+    }
