@@ -10,7 +10,7 @@ from bot.domain import DeadlineState
 from messages import Texts
 from storage.deadlines import DeadlineView
 
-MAX_BUTTON_ROWS = 20
+MAX_BUTTON_TASKS = 20  # tasks given buttons in one message (a keyboard holds ~100)
 
 
 @dataclass(frozen=True)
@@ -53,15 +53,22 @@ def line(view: DeadlineView, today: date) -> TaskLine:
 
 
 def task_buttons(texts: Texts, lines: list[TaskLine]) -> tuple[tuple[Choice, ...], ...]:
-    """One row per open task: report on it, or see its details."""
-    out = []
+    """Buttons for each open task: report on it, or see its details. A repeating task's buttons
+    name their period ("📝 Báo cáo II.2.a · tháng 4/2024"); too long to share a row on a phone
+    screen without being cut, they take a row each."""
+    out: list[tuple[Choice, ...]] = []
+    shown = 0
     for ln in lines:
         if ln.state == "done":
             continue
-        out.append(
-            (
-                Choice(texts("tasks.button_report", ref=ln.ref), f"rep:{ln.deadline_id}"),
-                Choice(texts("tasks.button_details", ref=ln.ref), f"task:{ln.deadline_id}"),
-            )
+        if shown == MAX_BUTTON_TASKS:
+            break
+        shown += 1
+        report = Choice(
+            texts("tasks.button_report", ref=ln.ref, period=ln.period), f"rep:{ln.deadline_id}"
         )
-    return tuple(out[:MAX_BUTTON_ROWS])
+        details = Choice(
+            texts("tasks.button_details", ref=ln.ref, period=ln.period), f"task:{ln.deadline_id}"
+        )
+        out.extend(((report,), (details,)) if ln.period else ((report, details),))
+    return tuple(out)

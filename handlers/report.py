@@ -23,6 +23,7 @@ from handlers.forms import (
     summary,
     take,
 )
+from messages import plain
 from storage.answers import Answer, AnswerStatus
 from storage.deadlines import DeadlineView
 
@@ -87,11 +88,20 @@ async def command(ctx: Context) -> None:
         return
     ctx.say(
         "report.choose",
-        choices=tuple(
-            (Choice(f"{v.task_ref}: {v.task_title}"[:60], f"rep:{v.deadline.id}"),)
-            for v in views[:20]
-        ),
+        choices=tuple((Choice(_choice_label(ctx, v), f"rep:{v.deadline.id}"),) for v in views[:20]),
     )
+
+
+def _choice_label(ctx: Context, view: DeadlineView) -> str:
+    """A task in /baocao's list, "II.2.a · tháng 4/2024: Viết bài…" (a repeating task's periods
+    told apart), as plain text since a button shows no HTML, cut to fit."""
+    label = ctx.t(
+        "report.button_task",
+        ref=view.task_ref,
+        title=view.task_title,
+        period=view.deadline.period,
+    )
+    return plain(label)[:60]
 
 
 async def button(ctx: Context) -> None:
@@ -143,7 +153,13 @@ async def _start(ctx: Context, view: DeadlineView, answer: Answer | None) -> Non
         data["entry"] = None
     draft = Draft(data)
     ctx.go(FLOW, "fill", **data)
-    ctx.say("report.start", title=label(ctx, spec.title), ref=view.task_ref, task=view.task_title)
+    ctx.say(
+        "report.start",
+        title=label(ctx, spec.title),
+        ref=view.task_ref,
+        task=view.task_title,
+        period=view.deadline.period,
+    )
     if answer is not None and spec.group is not None and not spec.fields:
         await after_fields(ctx, spec, draft)
         return
@@ -251,6 +267,7 @@ async def _send(ctx: Context, spec: FormSpec, draft: Draft) -> None:
                 "report.receipt",
                 ref=view.task_ref,
                 task=view.task_title,
+                period=view.deadline.period,
                 at=ctx.now,
                 late=late,
                 version=answer.version,
@@ -283,6 +300,7 @@ async def _show_answer(ctx: Context, view: DeadlineView, answer: Answer) -> None
                 "report.already_sent",
                 ref=view.task_ref,
                 task=view.task_title,
+                period=view.deadline.period,
                 at=answer.sent_at,
                 status=answer.status.value,
                 note=answer.review_note,
@@ -320,6 +338,7 @@ async def answer_action(ctx: Context) -> None:
         ctx.say(
             "report.confirm_withdraw",
             ref=view.task_ref,
+            period=view.deadline.period,
             choices=rows(
                 Choice(ctx.t("report.button_withdraw_yes"), f"ans:withdrawok:{view.deadline.id}"),
                 Choice(ctx.t("report.button_withdraw_no"), f"ans:keep:{view.deadline.id}"),
@@ -329,6 +348,6 @@ async def answer_action(ctx: Context) -> None:
     elif action == "withdrawok":
         await ctx.repos.answers.withdraw(answer, ctx.member.id, ctx.now)
         await ctx.repos.deadlines.set_state(view.deadline.id, DeadlineState.PENDING, ctx.now)
-        ctx.say("report.withdrawn", ref=view.task_ref)
+        ctx.say("report.withdrawn", ref=view.task_ref, period=view.deadline.period)
     else:
         ctx.say("report.kept")
