@@ -189,11 +189,10 @@ class Reminders:
             for identity in await repos.members.identities(m.id):
                 if identity.channel == channel and identity.external_id == external_id:
                     to = Recipient(m, channel, identity.chat_id)
+                    resume = Choice(self.services.texts.label("report.button_resume"), "rep:resume")
                     reply = Reply(
                         text=self.services.texts("reminders.unfinished_form"),
-                        choices=(
-                            (Choice(self.services.texts("report.button_resume"), "rep:resume"),),
-                        ),
+                        choices=((resume,),),
                     )
                     key = f"formwait:{channel}:{external_id}:{updated_at}"
                     out.append(Digest(to, key, "formwait", reply, ()))
@@ -232,10 +231,8 @@ class Reminders:
         today = local.date()
         overviews = [(p, await plan_status(self.services, p, today)) for p in plans]
         text = self.services.texts("reminders.weekly", overviews=overviews, today=today)
-        reply = Reply(
-            text=text,
-            choices=((Choice(self.services.texts("reminders.button_weekly_off"), "wk:off"),),),
-        )
+        off = Choice(self.services.texts.label("reminders.button_weekly_off"), "wk:off")
+        reply = Reply(text=text, choices=((off,),))
         year, week, _ = today.isocalendar()
         out = []
         for m in await self.services.repos.members.weekly_readers(Role.LEADER):

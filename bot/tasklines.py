@@ -65,10 +65,12 @@ def task_buttons(texts: Texts, lines: list[TaskLine]) -> tuple[tuple[Choice, ...
             break
         shown += 1
         report = Choice(
-            texts("tasks.button_report", ref=ln.ref, period=ln.period), f"rep:{ln.deadline_id}"
+            texts.label("tasks.button_report", ref=ln.ref, period=ln.period),
+            f"rep:{ln.deadline_id}",
         )
         details = Choice(
-            texts("tasks.button_details", ref=ln.ref, period=ln.period), f"task:{ln.deadline_id}"
+            texts.label("tasks.button_details", ref=ln.ref, period=ln.period),
+            f"task:{ln.deadline_id}",
         )
         out.extend(((report,), (details,)) if ln.period else ((report, details),))
     return tuple(out)

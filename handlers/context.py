@@ -26,7 +26,12 @@ class Context:
         return self.services.repos
 
     def t(self, key: str, /, **values: object) -> str:
+        """A message's text (HTML, values escaped)."""
         return self.services.texts(key, **values)
+
+    def label(self, key: str, /, **values: object) -> str:
+        """Plain text, nothing escaped: a button's label, or words another message will hold."""
+        return self.services.texts.label(key, **values)
 
     def say(
         self, key: str, /, *, choices: tuple[tuple[Choice, ...], ...] = (), **values: object
@@ -56,7 +61,8 @@ class Context:
         self.state = Conversation()
 
     def button(self, key: str, value: str, /, **values: object) -> Choice:
-        return Choice(label=self.t(key, **values), value=value)
+        """A button whose label is a message of messages/, as plain text."""
+        return Choice(label=self.label(key, **values), value=value)
 
 
 Step = Callable[[Context], Awaitable[None]]

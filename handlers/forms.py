@@ -20,8 +20,9 @@ FLOW = "form"
 
 
 def label(ctx: Context, text: str, **values: object) -> str:
-    """A prompt or label: "@group.key" from messages/, or the office's own words as written."""
-    return ctx.t(text[1:], **values) if text.startswith("@") else text
+    """A prompt or label: "@group.key" from messages/, or the office's own words as written;
+    plain text either way (a button shows it as it is, a message escapes it)."""
+    return ctx.label(text[1:], **values) if text.startswith("@") else text
 
 
 @dataclass
@@ -76,13 +77,13 @@ def next_field(spec: FormSpec, draft: Draft) -> tuple[FieldSpec, bool] | None:
 
 def _shown(ctx: Context, f: FieldSpec, value: Any) -> str:
     if value is None or value == []:
-        return ctx.t("forms.empty")
+        return ctx.label("forms.empty")
     if f.kind == "choice":
         for o in f.options:
             if o.value == value:
                 return label(ctx, o.label)
     if f.kind in ("photo", "file"):
-        return ctx.t("forms.files_count", count=len(value))
+        return ctx.label("forms.files_count", count=len(value))
     if f.kind == "person" and isinstance(value, dict):
         # by key, not by the dict's order: answers are stored as JSON with sorted keys
         return ", ".join(str(value[k]) for k in ("name", "detail") if value.get(k))
@@ -105,14 +106,14 @@ async def ask(ctx: Context, spec: FormSpec, draft: Draft) -> None:
         buttons.extend((Choice(label(ctx, o.label), f"f:{o.value}"),) for o in f.options)
     files = draft.data.get("files") or []
     if f.kind in ("photo", "file") and files:
-        buttons.append((Choice(ctx.t("forms.button_files_done"), "f:-done"),))
+        buttons.append((ctx.button("forms.button_files_done", "f:-done"),))
     old = draft.old.get(f.name) if not in_group else None
     if old is not None:
         buttons.append(
-            (Choice(ctx.t("forms.button_keep", value=_shown(ctx, f, old)[:40]), "f:-keep"),)
+            (ctx.button("forms.button_keep", "f:-keep", value=_shown(ctx, f, old)[:40]),)
         )
     if not f.required and not files:
-        buttons.append((Choice(ctx.t("forms.button_skip"), "f:-skip"),))
+        buttons.append((ctx.button("forms.button_skip", "f:-skip"),))
     position = None
     if in_group and spec.group is not None:
         position = len(draft.entries) + 1
@@ -150,13 +151,11 @@ async def after_fields(ctx: Context, spec: FormSpec, draft: Draft) -> None:
     can_add = count < group.max_items and (limit is None or limit > 0)
     buttons: list[tuple[Choice, ...]] = []
     if can_add:
-        buttons.append(
-            (Choice(ctx.t("forms.button_more", item=label(ctx, group.item)), "f:-more"),)
-        )
+        buttons.append((ctx.button("forms.button_more", "f:-more", item=label(ctx, group.item)),))
     if count:
-        buttons.append((Choice(ctx.t("forms.button_drop_last"), "f:-drop"),))
+        buttons.append((ctx.button("forms.button_drop_last", "f:-drop"),))
     if count >= group.min_items:
-        buttons.append((Choice(ctx.t("forms.button_enough"), "f:-enough"),))
+        buttons.append((ctx.button("forms.button_enough", "f:-enough"),))
     ctx.go(FLOW, "more", **draft.data)
     ctx.say(
         "forms.more",
@@ -187,10 +186,10 @@ async def confirm(ctx: Context, spec: FormSpec, draft: Draft) -> None:
         Reply(
             text=ctx.t("forms.confirm", summary=summary(ctx, spec, draft.values, draft.entries)),
             choices=(
-                (Choice(ctx.t("forms.button_send"), "f:-send"),),
+                (ctx.button("forms.button_send", "f:-send"),),
                 (
-                    Choice(ctx.t("forms.button_redo"), "f:-redo"),
-                    Choice(ctx.t("forms.button_cancel"), "f:-cancel"),
+                    ctx.button("forms.button_redo", "f:-redo"),
+                    ctx.button("forms.button_cancel", "f:-cancel"),
                 ),
             ),
         )

@@ -23,7 +23,6 @@ from handlers.forms import (
     summary,
     take,
 )
-from messages import plain
 from storage.answers import Answer, AnswerStatus
 from storage.deadlines import DeadlineView
 
@@ -66,8 +65,8 @@ async def command(ctx: Context) -> None:
         ctx.say(
             "report.form_waiting",
             choices=rows(
-                Choice(ctx.t("report.button_resume"), "rep:resume"),
-                Choice(ctx.t("report.button_restart"), "rep:drop"),
+                ctx.button("report.button_resume", "rep:resume"),
+                ctx.button("report.button_restart", "rep:drop"),
                 per_row=2,
             ),
         )
@@ -94,14 +93,14 @@ async def command(ctx: Context) -> None:
 
 def _choice_label(ctx: Context, view: DeadlineView) -> str:
     """A task in /baocao's list, "II.2.a · tháng 4/2024: Viết bài…" (a repeating task's periods
-    told apart), as plain text since a button shows no HTML, cut to fit."""
-    label = ctx.t(
+    told apart), cut to fit."""
+    label = ctx.label(
         "report.button_task",
         ref=view.task_ref,
         title=view.task_title,
         period=view.deadline.period,
     )
-    return plain(label)[:60]
+    return label[:60]
 
 
 async def button(ctx: Context) -> None:
@@ -284,9 +283,9 @@ def _answer_buttons(
     returned = answer.status is AnswerStatus.RETURNED
     if late and not returned:
         return ()
-    buttons = [Choice(ctx.t("report.button_edit"), f"ans:edit:{view.deadline.id}")]
+    buttons = [ctx.button("report.button_edit", f"ans:edit:{view.deadline.id}")]
     if not returned:
-        buttons.append(Choice(ctx.t("report.button_withdraw"), f"ans:withdraw:{view.deadline.id}"))
+        buttons.append(ctx.button("report.button_withdraw", f"ans:withdraw:{view.deadline.id}"))
     return (tuple(buttons),)
 
 
@@ -340,8 +339,8 @@ async def answer_action(ctx: Context) -> None:
             ref=view.task_ref,
             period=view.deadline.period,
             choices=rows(
-                Choice(ctx.t("report.button_withdraw_yes"), f"ans:withdrawok:{view.deadline.id}"),
-                Choice(ctx.t("report.button_withdraw_no"), f"ans:keep:{view.deadline.id}"),
+                ctx.button("report.button_withdraw_yes", f"ans:withdrawok:{view.deadline.id}"),
+                ctx.button("report.button_withdraw_no", f"ans:keep:{view.deadline.id}"),
                 per_row=2,
             ),
         )

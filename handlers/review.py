@@ -3,7 +3,7 @@ correct and resend. The history of an answer shows every version: who, when, wha
 
 from __future__ import annotations
 
-from bot.chat import Choice, Reply
+from bot.chat import Reply
 from bot.deliveries import queue, unit_recipients
 from bot.domain import DeadlineState, Role
 from bot.forms import resolve_form
@@ -48,10 +48,10 @@ async def _card(ctx: Context, answer: Answer) -> Reply:
         ),
         choices=(
             (
-                Choice(ctx.t("review.button_accept"), f"rv:acc:{key}"),
-                Choice(ctx.t("review.button_return"), f"rv:ret:{key}"),
+                ctx.button("review.button_accept", f"rv:acc:{key}"),
+                ctx.button("review.button_return", f"rv:ret:{key}"),
             ),
-            (Choice(ctx.t("review.button_history"), f"rv:his:{key}"),),
+            (ctx.button("review.button_history", f"rv:his:{key}"),),
         ),
     )
 
@@ -137,7 +137,7 @@ async def _decide(ctx: Context, answer: Answer, *, accept: bool, note: str | Non
             text=ctx.t(f"review.unit_{decision}", ref=task.ref, task=task.title, note=note),
             choices=()
             if accept
-            else ((Choice(ctx.t("review.button_correct"), f"ans:edit:{answer.deadline_id}"),),),
+            else ((ctx.button("review.button_correct", f"ans:edit:{answer.deadline_id}"),),),
         )
         key = f"review:answer={answer.id}:v={answer.version}:{decision}:member={to.member.id}"
         told += int(await queue(ctx.services, to, key, "review", reply, priority=3))

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bot.chat import Choice, OutFile, Reply
+from bot.chat import OutFile, Reply
 from bot.deliveries import queue, unit_recipients
 from bot.domain import Plan, Role
 from bot.status import STATES, TaskStatus, chart, late_units, plan_status, task_units
@@ -64,7 +64,7 @@ async def late(ctx: Context) -> None:
         "status.late",
         entries=entries[:60],
         more=max(0, len(entries) - 60),
-        choices=((Choice(ctx.t("status.button_remind_now"), "late:remind"),),),
+        choices=((ctx.button("status.button_remind_now", "late:remind"),),),
     )
 
 

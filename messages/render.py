@@ -1,7 +1,11 @@
 """Every sentence a person reads comes from a template in messages/<lang>/<group>.j2, one jinja2
 macro per message: `texts("registration.confirm", unit=...)` renders macro `confirm` of
 `vi/registration.j2`. Values are HTML-escaped (autoescape), so a name typed by a user can never
-break Telegram's HTML; channels without HTML strip the tags (see `plain`)."""
+break Telegram's HTML; channels without HTML strip the tags (see `plain`).
+
+A button's label is not HTML: Telegram and Zalo show it as it is, so an escaped "&" would read
+"&amp;". `texts.label(...)` renders the same macro with nothing escaped, for every button label
+(and for words that are put into another message, which escapes them itself)."""
 
 from __future__ import annotations
 
@@ -48,14 +52,25 @@ class Texts:
     def __init__(self, lang: str = "vi", tz: ZoneInfo = DEFAULT_TZ) -> None:
         self.lang = lang
         self.tz = tz
-        self._env = _environment(lang)
-        self._env.filters["datetime"] = lambda v: vn_datetime(v, tz)
+        self._env = _environment(lang, escape=True)
+        self._plain_env = _environment(lang, escape=False)
+        for env in (self._env, self._plain_env):
+            env.filters["datetime"] = lambda v: vn_datetime(v, tz)
 
     def __call__(self, key: str, /, **values: Any) -> str:
+        """A message's text: HTML (Telegram's parse mode), every value escaped."""
+        return self._render(self._env, key, values)
+
+    def label(self, key: str, /, **values: Any) -> str:
+        """A button's label: plain text, nothing escaped ('Hội thi "Tìm hiểu" & giao lưu' as it
+        is). Never a message's text: that is HTML, see `__call__`."""
+        return self._render(self._plain_env, key, values)
+
+    def _render(self, env: jinja2.Environment, key: str, values: dict[str, Any]) -> str:
         group, _, macro = key.partition(".")
         if not macro:
             raise KeyError(f"message key must be group.macro: {key}")
-        module = self._env.get_template(f"{group}.j2").module
+        module = env.get_template(f"{group}.j2").module
         fn: Callable[..., Any] | None = getattr(module, macro, None)
         if fn is None:
             raise KeyError(f"no message {key} in messages/{self.lang}/{group}.j2")
@@ -66,10 +81,10 @@ class Texts:
         return sorted(n for n in dir(module) if not n.startswith("_"))
 
 
-def _environment(lang: str) -> jinja2.Environment:
+def _environment(lang: str, *, escape: bool) -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.PackageLoader("messages", lang),
-        autoescape=True,
+        autoescape=escape,
         trim_blocks=True,
         lstrip_blocks=True,
         undefined=jinja2.StrictUndefined,

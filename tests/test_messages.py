@@ -172,3 +172,46 @@ def test_no_vietnamese_sentence_is_written_in_python(package: str) -> None:
         if path.name not in DATA_NOT_SENTENCES:
             offenders.extend(_sentences_in(path))
     assert offenders == []
+
+
+def test_a_label_renders_as_written_and_a_message_stays_escaped() -> None:
+    texts = Texts("vi")
+    title = 'Hội thi "Tìm hiểu" & giao lưu'
+    assert texts.label("report.button_task", ref="II.7", title=title) == f"II.7: {title}"
+    assert texts.label("forms.button_keep", value="<b>") == "Giữ như cũ: <b>"
+    receipt = texts(
+        "report.receipt",
+        ref="II.7",
+        task=title,
+        at=SAMPLES["at"],
+        late=False,
+        version=1,
+        editable=True,
+    )
+    assert "Hội thi &#34;Tìm hiểu&#34; &amp; giao lưu" in receipt
+
+
+def _escaping_render(node: ast.expr) -> bool:
+    """`ctx.t(...)`, `texts(...)`, `self.services.texts(...)`: a message's HTML, not a label."""
+    if not isinstance(node, ast.Call):
+        return False
+    func = node.func
+    return (isinstance(func, ast.Attribute) and func.attr in ("t", "texts")) or (
+        isinstance(func, ast.Name) and func.id == "texts"
+    )
+
+
+@pytest.mark.parametrize("package", ["handlers", "bot"])
+def test_every_button_label_is_rendered_without_escaping(package: str) -> None:
+    """A button shows its label as it is (no HTML): labels come from `texts.label`,
+    `ctx.label` or `ctx.button`, never from the escaping `texts(...)` / `ctx.t(...)`."""
+    offenders = []
+    for path in sorted((ROOT / package).rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if not (isinstance(node, ast.Call) and getattr(node.func, "id", "") == "Choice"):
+                continue
+            given = [*node.args[:1], *(k.value for k in node.keywords if k.arg == "label")]
+            if any(_escaping_render(arg) for arg in given):
+                offenders.append(f"{path.name}:{node.lineno}")
+    assert offenders == []
