@@ -28,6 +28,13 @@ async def _describe(ctx: Context, answer: Answer, data: dict[str, object] | None
     return summary(ctx, spec, values, entries)
 
 
+async def _period(ctx: Context, answer: Answer) -> str:
+    """The period the answer is for ('2024-04'), '' for a task that does not repeat: a monthly
+    task's answers are told apart by it wherever the task is named."""
+    deadline = await ctx.repos.deadlines.get(answer.deadline_id)
+    return deadline.period if deadline else ""
+
+
 async def _card(ctx: Context, answer: Answer) -> Reply:
     unit = await ctx.repos.units.get(answer.unit_id)
     task = await ctx.repos.plans.task(answer.task_id)
@@ -40,6 +47,7 @@ async def _card(ctx: Context, answer: Answer) -> Reply:
             unit=unit.name if unit else "",
             ref=task.ref,
             task=task.title,
+            period=await _period(ctx, answer),
             at=answer.sent_at,
             by=sender.full_name if sender else "",
             late=answer.late,
@@ -132,9 +140,12 @@ async def _decide(ctx: Context, answer: Answer, *, accept: bool, note: str | Non
     assert task is not None
     told = 0
     decision = "accepted" if accept else "returned"
+    period = await _period(ctx, answer)
     for to in await unit_recipients(ctx.services, answer.unit_id):
         reply = Reply(
-            text=ctx.t(f"review.unit_{decision}", ref=task.ref, task=task.title, note=note),
+            text=ctx.t(
+                f"review.unit_{decision}", ref=task.ref, task=task.title, period=period, note=note
+            ),
             choices=()
             if accept
             else ((ctx.button("review.button_correct", f"ans:edit:{answer.deadline_id}"),),),
@@ -146,7 +157,13 @@ async def _decide(ctx: Context, answer: Answer, *, accept: bool, note: str | Non
     )
     ctx.services.notifier.queued()
     unit = await ctx.repos.units.get(answer.unit_id)
-    ctx.say(f"review.done_{decision}", unit=unit.name if unit else "", ref=task.ref, told=told)
+    ctx.say(
+        f"review.done_{decision}",
+        unit=unit.name if unit else "",
+        ref=task.ref,
+        period=period,
+        told=told,
+    )
 
 
 async def _history(ctx: Context, answer: Answer) -> None:
@@ -172,5 +189,6 @@ async def _history(ctx: Context, answer: Answer) -> None:
         "review.history",
         unit=unit.name if unit else "",
         ref=task.ref if task else "",
+        period=await _period(ctx, answer),
         items=items,
     )
