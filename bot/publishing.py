@@ -12,7 +12,7 @@ from bot.deliveries import Recipient, queue, recipient, unit_recipients
 from bot.domain import Member, Plan, PlanStatus, Task, Unit
 from bot.periods import periods
 from bot.services import Services
-from bot.tasklines import line, task_buttons
+from bot.tasklines import in_sight, line, task_buttons
 from messages import vn_date
 from storage.deadlines import NewDeadline
 from storage.plans import NewPlan, NewTask
@@ -104,12 +104,14 @@ async def _push(services: Services, plan: Plan, to: Recipient, *, requested: boo
     if not views:
         return 0
     unit = await services.repos.units.get(to.member.unit_id)
+    views, later = in_sight(views, today)
     lines = [line(v, today) for v in views]
     text = services.texts(
         "tasks.push",
         plan=plan,
         unit=unit.name if unit else "",
         lines=lines,
+        later=later,
     )
     reply = Reply(text=text, choices=task_buttons(services.texts, lines))
     key = f"push:plan={plan.id}:member={to.member.id}"

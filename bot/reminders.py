@@ -21,7 +21,7 @@ from bot.domain import Plan, ReminderPolicy, Role, Task
 from bot.services import Services
 from bot.settings import Settings
 from bot.status import late_entry, plan_status
-from bot.tasklines import TaskLine, line, task_buttons
+from bot.tasklines import TaskLine, in_sight, line, task_buttons
 from bot.worktime import QuietHours, WorkCalendar
 from storage.deadlines import DeadlineView
 
@@ -142,7 +142,11 @@ class Reminders:
         unit_missed: dict[int, set[date]] = defaultdict(set)
         late: list[DeadlineView] = []
         late_missed: set[date] = set()
-        for view in await self.services.repos.deadlines.open_in_published():
+        views = await self.services.repos.deadlines.open_in_published()
+        # a repeating task's periods as /viec lists them: started ones and the next to come (a
+        # long `before` could otherwise remind a period two ahead of the one under way)
+        in_view = {v.deadline.id for v in in_sight(views, today)[0]}
+        for view in views:
             due = view.deadline.due
             policy = policies.get(view.deadline.task_id)
             if due is None or policy is None:
@@ -150,7 +154,7 @@ class Reminders:
             unit_id = view.deadline.unit_id
             start = published_on.get(view.plan_id)
             owed = [d for d in missed if start is None or d >= start]
-            days = reminder_days(due, policy, cal)
+            days = reminder_days(due, policy, cal) if view.deadline.id in in_view else {}
             if today in days:  # today's reminder supersedes any missed one
                 by_unit[unit_id].append(line(view, today))
             elif skipped := [d for d in owed if d in days]:

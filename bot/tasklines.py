@@ -52,6 +52,28 @@ def line(view: DeadlineView, today: date) -> TaskLine:
     )
 
 
+def in_sight(views: list[DeadlineView], today: date) -> tuple[list[DeadlineView], int]:
+    """What a list of a unit's deadlines shows: of a repeating task, the periods that have
+    started (open or late) and only the next one to come, not a year of months ahead (24 rows
+    of buttons on a phone); a task that does not repeat, always. Also how many later periods
+    were left out (each comes into sight when the one before it starts)."""
+    next_start: dict[tuple[int, int], date] = {}
+    for v in views:
+        d = v.deadline
+        if d.period and d.start is not None and d.start > today:
+            key = (d.task_id, d.unit_id)
+            next_start[key] = min(d.start, next_start.get(key, d.start))
+    shown = [
+        v
+        for v in views
+        if not v.deadline.period
+        or v.deadline.start is None
+        or v.deadline.start <= today
+        or v.deadline.start == next_start[(v.deadline.task_id, v.deadline.unit_id)]
+    ]
+    return shown, len(views) - len(shown)
+
+
 def task_buttons(texts: Texts, lines: list[TaskLine]) -> tuple[tuple[Choice, ...], ...]:
     """Buttons for each open task: report on it, or see its details. A repeating task's buttons
     name their period ("📝 Báo cáo II.2.a · tháng 4/2024"); too long to share a row on a phone

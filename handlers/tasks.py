@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.chat import Reply
-from bot.tasklines import line, task_buttons
+from bot.tasklines import in_sight, line, task_buttons
 from handlers.context import Context
 
 
@@ -20,10 +20,11 @@ async def my_tasks(ctx: Context) -> None:
     if not views:
         ctx.say("tasks.no_tasks", unit=unit_name)
         return
+    views, later = in_sight(views, today)
     lines = [line(v, today) for v in views]
     ctx.reply(
         Reply(
-            text=ctx.t("tasks.my_tasks", unit=unit_name, lines=lines),
+            text=ctx.t("tasks.my_tasks", unit=unit_name, lines=lines, later=later),
             choices=task_buttons(ctx.services.texts, lines),
         )
     )

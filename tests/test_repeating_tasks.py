@@ -8,7 +8,7 @@ from datetime import date, datetime
 
 from bot.chat import Reply
 from bot.clock import FrozenClock
-from bot.domain import DeadlineState, Repeat
+from bot.domain import DeadlineState, ReminderPolicy, Repeat
 from bot.publishing import publish
 from bot.reminders import Reminders
 from bot.services import Services
@@ -105,18 +105,15 @@ async def test_the_publish_message_names_each_quarter_and_each_opens_its_own_for
         repeat=Repeat.QUARTERLY,
         form="count",
     )
-    await publish(org, await draft(org, count))
+    await publish(org, await draft(org, count))  # on 1/3/2024: the first quarter is under way
     [push] = [r for r in await org.repos.outbox.due(org.clock.now(), 100) if r.kind == "push"]
     assert [row[0] for row in labels(push.reply)] == [
         "📝 Báo cáo III.1 · quý I/2024",
         "📄 Chi tiết III.1 · quý I/2024",
-        "📝 Báo cáo III.1 · quý II/2024",
+        "📝 Báo cáo III.1 · quý II/2024",  # the next one to come; the other two later
         "📄 Chi tiết III.1 · quý II/2024",
-        "📝 Báo cáo III.1 · quý III/2024",
-        "📄 Chi tiết III.1 · quý III/2024",
-        "📝 Báo cáo III.1 · quý IV/2024",
-        "📄 Chi tiết III.1 · quý IV/2024",
     ]
+    assert "Còn 2 kỳ sau chưa đến" in push.reply.text
     an = Person(build_router(org), "1", inbox=[push.reply])
     [start, _] = await an.presses("📝 Báo cáo III.1 · quý II/2024")
     assert "(III.1, quý II/2024)" in start.text
@@ -193,3 +190,89 @@ async def test_baocao_with_a_ref_opens_the_month_under_way(
     an = Person(build_router(org), "1")
     [start, _] = await an.says("/baocao II.2.a")
     assert "(II.2.a, tháng 4/2024)" in start.text
+
+
+ONGOING = task(
+    "II.3",
+    "Sinh hoạt chuyên đề",
+    start=date(2024, 3, 1),
+    due=None,  # open-ended: twelve months are made ahead
+    repeat=Repeat.MONTHLY,
+)
+
+
+async def test_viec_shows_the_months_under_way_and_the_next_not_a_year_ahead(
+    org: Services, clock: FrozenClock
+) -> None:
+    await member(org, "CBVP", "1", "An")
+    await publish(org, await draft(org, ONGOING))
+    assert len(await states(org, "II.3")) == 12
+    clock.set(datetime(2024, 4, 10, 9, 0, tzinfo=VN))
+    an = Person(build_router(org), "1")
+    [listing] = await an.says("/viec")
+    assert labels(listing) == [
+        ["📝 Báo cáo II.3 · tháng 3/2024"],  # late
+        ["📄 Chi tiết II.3 · tháng 3/2024"],
+        ["📝 Báo cáo II.3 · tháng 4/2024"],  # under way
+        ["📄 Chi tiết II.3 · tháng 4/2024"],
+        ["📝 Báo cáo II.3 · tháng 5/2024"],  # the next one to come
+        ["📄 Chi tiết II.3 · tháng 5/2024"],
+    ]
+    assert "tháng 6/2024" not in listing.text
+    assert "Còn 9 kỳ sau chưa đến, sẽ hiện khi đến lượt." in listing.text
+    # May comes: June joins the list, one fewer later
+    clock.set(datetime(2024, 5, 2, 9, 0, tzinfo=VN))
+    [may] = await an.says("/viec")
+    shown = [row[0] for row in labels(may) if row[0].startswith("📝")]
+    assert shown == [f"📝 Báo cáo II.3 · tháng {m}/2024" for m in (3, 4, 5, 6)]
+    assert "Còn 8 kỳ sau chưa đến" in may.text
+
+
+async def test_viec_says_nothing_of_later_periods_when_there_are_none(
+    org: Services, clock: FrozenClock
+) -> None:
+    await member(org, "CBVP", "1", "An")
+    await publish(org, await draft(org, ARTICLES, CONTEST))
+    clock.set(datetime(2024, 5, 2, 9, 0, tzinfo=VN))
+    [listing] = await Person(build_router(org), "1").says("/viec")
+    assert "tháng 5/2024" in listing.text and "kỳ sau" not in listing.text
+
+
+async def test_the_publish_message_of_an_ongoing_monthly_task_stops_at_the_next_month(
+    org: Services,
+) -> None:
+    await member(org, "CBVP", "1", "An")
+    await publish(org, await draft(org, ONGOING, CONTEST))  # on 1/3/2024
+    [push] = [r for r in await org.repos.outbox.due(org.clock.now(), 100) if r.kind == "push"]
+    assert [row[0] for row in labels(push.reply)] == [
+        "📝 Báo cáo II.3 · tháng 3/2024",
+        "📄 Chi tiết II.3 · tháng 3/2024",
+        "📝 Báo cáo II.6",
+        "📝 Báo cáo II.3 · tháng 4/2024",
+        "📄 Chi tiết II.3 · tháng 4/2024",
+    ]
+    assert "Còn 10 kỳ sau chưa đến" in push.reply.text
+
+
+async def test_a_digest_does_not_remind_a_week_beyond_the_next(
+    org: Services, clock: FrozenClock
+) -> None:
+    """Reminded 14 days ahead, week 17 would come up on Friday 12/4 (its day, Sunday 14/4, comes
+    forward), while week 15 is under way and week 16 is the next one: only week 15 is reminded."""
+    await member(org, "CBVP", "1", "An")
+    weekly = task(
+        "II.4",
+        "Điểm tin tuần",
+        start=date(2024, 4, 1),
+        due=date(2024, 4, 28),
+        repeat=Repeat.WEEKLY,
+        policy=ReminderPolicy(before=(14, 0)),
+    )
+    await publish(org, await draft(org, weekly))
+    clock.set(datetime(2024, 4, 12, 8, 30, tzinfo=VN))
+    [digest] = await Reminders(org).due_at(clock.now())
+    assert labels(digest.reply) == [
+        ["📝 Báo cáo II.4 · tuần 15/2024"],
+        ["📄 Chi tiết II.4 · tuần 15/2024"],
+    ]
+    assert "tuần 17/2024" not in digest.reply.text
