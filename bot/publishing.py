@@ -41,14 +41,34 @@ class AmendSummary:
 
 
 async def audience_units(services: Services, task: Task) -> list[Unit]:
+    """The units that owe the task. `all` means the grassroots units (đảng bộ cơ sở, chi bộ cơ
+    sở): a chi bộ under a đảng bộ cơ sở reports to its đảng bộ, which answers for it; kinds or
+    codes name such a chi bộ when a task is meant for it too."""
     units = await services.repos.units.all()
     aud = task.audience
     if aud.all:
-        return [u for u in units if u.kind.reports]
+        return grassroots(units)
     if aud.kinds:
         return [u for u in units if u.kind in aud.kinds]
     wanted = {c.upper() for c in aud.units}
     return [u for u in units if u.code.upper() in wanted]
+
+
+def grassroots(units: list[Unit]) -> list[Unit]:
+    """The reporting units with no reporting unit above them."""
+    by_id = {u.id: u for u in units}
+
+    def under_reporting(unit: Unit) -> bool:
+        seen = {unit.id}
+        parent = by_id.get(unit.parent_id) if unit.parent_id is not None else None
+        while parent is not None and parent.id not in seen:
+            if parent.kind.reports:
+                return True
+            seen.add(parent.id)
+            parent = by_id.get(parent.parent_id) if parent.parent_id is not None else None
+        return False
+
+    return [u for u in units if u.kind.reports and not under_reporting(u)]
 
 
 async def _make_deadlines(services: Services, plan: Plan, task: Task) -> tuple[list[int], set[int]]:

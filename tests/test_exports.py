@@ -26,7 +26,7 @@ from bot import broadcasting, cli_export
 from bot.broadcasting import Audience
 from bot.chat import Attachment, ChannelName, Inbound
 from bot.clock import FrozenClock
-from bot.domain import Plan, Role
+from bot.domain import Plan, Role, UnitKind
 from bot.exports import ExportKind, Letterhead, export, jobs
 from bot.exports.docx import template_path
 from bot.publishing import publish
@@ -37,6 +37,7 @@ from handlers.router import Router
 from handlers.routes import build_router
 from messages import Texts
 from storage.db import Database
+from storage.units import NewUnit
 from tests.chatkit import Person
 from tests.conftest import SAMPLE_UNITS, START, VN
 from tests.e2e.conftest import Bot, emulator, tg  # noqa: F401 (fixtures)
@@ -121,11 +122,17 @@ class World:
 
 
 async def answered(org: Services, clock: FrozenClock) -> World:
-    """The sample organisation answers a plan: see the module's docstring. DBPT has nobody."""
+    """The sample organisation answers a plan: see the module's docstring. DBPT has nobody; a
+    fourth grassroots unit, Chi bộ Sở Tài chính, answers late (Chi bộ Thời sự reports to DBPT,
+    not to the office)."""
+    async with org.db.transaction():
+        await org.repos.units.upsert_many(
+            [NewUnit("CBSTC", "Chi bộ Sở Tài chính", UnitKind.CELL, "DUK")], clock.now()
+        )
     await member(org, "VP", "9", "Lò Văn Phòng", Role.OFFICE)
     await member(org, "CBVP", "1", "Nguyễn Văn An")
     await member(org, "CBBAO", "2", "Trần Thị Bình")
-    await member(org, "CBTS", "3", "Phạm Văn Cường")
+    await member(org, "CBSTC", "3", "Phạm Văn Cường")
     plan = await draft(org, *plan_tasks())
     await publish(org, plan)
     router = _router(org)
@@ -243,7 +250,7 @@ async def test_excel_matrix_shows_each_units_state_with_its_date_and_colour(
     pending = rows["Đảng bộ Đài Phát thanh - Truyền hình"][ii2]
     assert pending.value == "Chưa báo cáo\nhạn 20/3/2024"
     assert pending.fill.fgColor.rgb.endswith("EDEDED")
-    assert rows["Chi bộ Thời sự"][ii9].value == "Hoàn thành (nộp muộn)\n7/3/2024"
+    assert rows["Chi bộ Sở Tài chính"][ii9].value == "Hoàn thành (nộp muộn)\n7/3/2024"
     assert rows["Chi bộ Văn phòng"]["Số việc hoàn thành"].value == 3
     assert rows["Chi bộ Văn phòng"]["Số việc phải làm"].value == 3
 
@@ -268,7 +275,7 @@ async def test_excel_answers_sheet_has_every_version_with_files_and_the_offices_
     [progress] = [r for r in rows if r["Mã việc"] == "II.2" and r["Đơn vị"] == "Chi bộ Văn phòng"]
     assert progress["Nội dung báo cáo"] == "Hoàn thành\nĐã treo cờ ở ba tòa nhà"
     assert progress["Tệp đính kèm"] == "bien-ban-treo-co.jpg"
-    [late] = [r for r in rows if r["Mã việc"] == "II.9" and r["Đơn vị"] == "Chi bộ Thời sự"]
+    [late] = [r for r in rows if r["Mã việc"] == "II.9" and r["Đơn vị"] == "Chi bộ Sở Tài chính"]
     assert late["Nộp muộn"] == "Có" and late["Thời gian"] == datetime(2024, 3, 7, 10, 30)
     [nomination] = [r for r in rows if r["Mã việc"] == "II.6" and r["Đơn vị"] == "Chi bộ Văn phòng"]
     assert (
@@ -338,7 +345,8 @@ async def test_excel_summary_and_units(world: World, tmp_path: Path) -> None:
     assert units["CBVP"]["Bí thư"] == "Nguyễn Văn An"
     assert units["CBVP"]["Nhận tin qua bot"] == "Có"
     assert units["DBPT"]["Nhận tin qua bot"] == "Chưa có ai đăng ký"
-    assert units["CBTS"]["Trực thuộc"] == "Đảng bộ Đài Phát thanh - Truyền hình"
+    assert units["CBSTC"]["Trực thuộc"] == "Đảng ủy Khối Cơ quan - Doanh nghiệp tỉnh"
+    assert "CBTS" not in units  # it reports to DBPT: the office's plan is not its own
 
 
 # CSV -----------------------------------------------------------------------------------------
@@ -373,7 +381,7 @@ async def test_csv_of_one_view(world: World, tmp_path: Path) -> None:
     path = await _export(world, tmp_path, ExportKind.CSV, "x.csv", view="answers")
     rows = _csv(path.read_bytes())
     assert rows[0][:3] == ["STT", "Mã việc", "Nội dung việc"]
-    late = [r for r in rows if r[4] == "Chi bộ Thời sự"]
+    late = [r for r in rows if r[4] == "Chi bộ Sở Tài chính"]
     assert late and late[0][7] == "7/3/2024 10:30" and late[0][9] == "Có"
 
 

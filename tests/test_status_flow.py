@@ -42,8 +42,9 @@ async def test_a_leader_sees_each_task_counted_by_state_and_a_chart(
     replies = await Person(build_router(org), "8").says("/tinhhinh")
     text, picture = replies
     assert "185-KH/ĐUK" in text.text
-    assert "✅ 1 · 🔄 0 · ⏳ 0 · ⚠️ 3 / 4 đơn vị" in text.text  # II.6: one done, three late
-    assert "✅ 0 · 🔄 0 · ⏳ 4 · ⚠️ 0 / 4 đơn vị" in text.text  # II.3: not due yet
+    # the grassroots units: CBVP, CBBAO, DBPT (Chi bộ Thời sự reports to DBPT)
+    assert "✅ 1 · 🔄 0 · ⏳ 0 · ⚠️ 2 / 3 đơn vị" in text.text  # II.6: one done, two late
+    assert "✅ 0 · 🔄 0 · ⏳ 3 · ⚠️ 0 / 3 đơn vị" in text.text  # II.3: not due yet
     assert picture.photo is not None
     with Image.open(picture.photo.path) as image:
         assert image.format == "PNG" and image.width > 400
@@ -58,7 +59,8 @@ async def test_one_task_lists_units_by_state_with_their_secretaries(
     done, late = answer.text.index("Hoàn thành"), answer.text.index("Quá hạn")
     assert answer.text.index("Chi bộ Văn phòng: An") > done
     assert answer.text.index("Chi bộ Báo Lào Cai: Bình") > late
-    assert "Chi bộ Thời sự: chưa có ai đăng ký" in answer.text
+    assert "Đảng bộ Đài Phát thanh - Truyền hình: chưa có ai đăng ký" in answer.text
+    assert "Chi bộ Thời sự" not in answer.text  # it reports to its đảng bộ
 
 
 async def test_late_units_can_be_reminded_now_once_a_day(org: Services, clock: FrozenClock) -> None:
@@ -73,7 +75,7 @@ async def test_late_units_can_be_reminded_now_once_a_day(org: Services, clock: F
     [again] = await office.presses("🔔 Nhắc các đơn vị này ngay")
     assert "0 tin nhắn mới" in again.text
     second, first = await org.repos.audit.entries(action="remind_late")  # newest first
-    assert first.detail == {"units": 3, "messages": 1} and second.detail["messages"] == 0
+    assert first.detail == {"units": 2, "messages": 1} and second.detail["messages"] == 0
     assert first.member_name == "Văn phòng"
 
 

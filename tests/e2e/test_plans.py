@@ -54,7 +54,8 @@ async def test_publish_sends_each_secretary_one_message_with_all_their_tasks(tg:
     binh, _ = await registered(tg, "CBBAO", "Bình")
     plan = await draft(tg.app.services, *sample_tasks())
     summary = await publish(tg.app.services, plan)
-    assert summary.units == 4 and summary.deadlines == 8 and summary.messages == 2
+    # the grassroots units: CBVP, CBBAO and DBPT (its Chi bộ Thời sự reports to DBPT)
+    assert summary.units == 3 and summary.deadlines == 6 and summary.messages == 2
     for person in (an, binh):
         push = await person.read_one()
         assert "Kế hoạch số 185-KH/ĐUK" in push["text"]
@@ -86,7 +87,7 @@ async def test_a_secretary_who_registers_after_publishing_gets_the_tasks(tg: Bot
     from tests.conftest import make_invite
 
     await publish(tg.app.services, await draft(tg.app.services, *sample_tasks()))
-    code = await make_invite(tg.app.services, "CBTS")
+    code = await make_invite(tg.app.services, "DBPT")
     late = tg.user("Đặng Văn Muộn")
     await late.send(f"/start {code}")
     await late.read_one()
