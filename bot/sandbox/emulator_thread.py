@@ -50,7 +50,6 @@ class EmulatorThread:
         self._thread: threading.Thread | None = None
         self._ready = threading.Event()
         self._startup_error: BaseException | None = None
-        self._base_url: str | None = None
 
     # lifecycle
 
@@ -95,21 +94,19 @@ class EmulatorThread:
             raise RuntimeError("the emulator thread is not started")
         return asyncio.run_coroutine_threadsafe(coroutine, self._loop).result(timeout)
 
-    # addresses
+    # addresses (the emulator's, once started)
 
     @property
     def base_url(self) -> str:
-        if self._base_url is None:
-            raise RuntimeError("the emulator thread is not started")
-        return self._base_url
+        return self.emulator.base_url
 
     @property
     def api_url(self) -> str:
-        return f"{self.base_url}/bot"
+        return self.emulator.api_url
 
     @property
     def file_url(self) -> str:
-        return f"{self.base_url}/file/bot"
+        return self.emulator.file_url
 
     @property
     def control_url(self) -> str:
@@ -127,7 +124,7 @@ class EmulatorThread:
         self._loop = loop
         asyncio.set_event_loop(loop)
         try:
-            self._base_url = loop.run_until_complete(self.emulator.start(self._host, self._port))
+            loop.run_until_complete(self.emulator.start(self._host, self._port))
         except BaseException as error:  # reported to the starting thread
             self._startup_error = error
             self._ready.set()

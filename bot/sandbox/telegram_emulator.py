@@ -12,39 +12,52 @@ X-Telegram-Bot-Api-Secret-Token; an update stays pending until answered 2xx, fai
 with backoff and reported by getWebhookInfo (last_error_date, last_error_message). Since it
 only reaches local servers, it then accepts http:// webhook URLs too.
 
-State lives in :class:`bot.sandbox.world.World`, shared with other API fronts.
+State lives in :class:`bot.sandbox.world.World`, shared with other API fronts; the plumbing of
+API calls and the control API common to both emulators is in bot/sandbox/emulator_base.py.
 """
 
 from __future__ import annotations
 
-import asyncio
-import base64
-import binascii
 import io
 import json
-import math
 import mimetypes
 import re
 import time
 import urllib.parse
-from collections.abc import Awaitable, Callable, Iterable, Sequence
-from dataclasses import dataclass, field, fields, replace
-from http import HTTPStatus
-from typing import Any, Literal, TypeVar, cast
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from typing import Any
 
 import aiohttp
 from aiohttp import web
 from PIL import Image
 
+from bot.sandbox.emulator_base import (
+    NOT_FOUND,
+    TOO_LARGE,
+    UNAUTHORIZED,
+    ApiError,
+    ApiHandler,
+    ControlError,
+    EmulatedBot,
+    Emulator,
+    Limits,
+    Params,
+    Route,
+    UploadedPart,
+    coerce_int,
+    control_upload,
+    dumps,
+    json_body,
+    json_response,
+)
 from bot.sandbox.world import (
     DEFAULT_LANGUAGE,
     BotAccount,
     BotCommand,
-    BotStats,
     Button,
     CallbackQuery,
     Chat,
-    ChatAction,
     ChatMessage,
     Clock,
     CommandScope,
@@ -54,12 +67,13 @@ from bot.sandbox.world import (
     MessageKind,
     QueuedUpdate,
     ReplyMarkup,
-    Signal,
     StoredFile,
     User,
     World,
     wait_until,
 )
+
+__all__ = ["ApiError", "Limits", "TelegramEmulator"]  # Limits: where tests and benches get it
 
 BOT_FIRST_NAME = "Đôn Đốc Sandbox"
 MAX_TEXT_LENGTH = 4096
@@ -71,7 +85,6 @@ MAX_DOWNLOAD_SIZE = 20 * 1024 * 1024
 MAX_UPLOAD_SIZE = 50 * 1024 * 1024
 MAX_REQUEST_SIZE = 100 * 1024 * 1024
 MAX_POLL_TIMEOUT = 50.0
-MAX_CONTROL_WAIT = 120.0
 
 TOKEN_RE = re.compile(r"(\d{1,20}):([A-Za-z0-9_-]{10,})")
 
@@ -132,8 +145,6 @@ OTHER_BUTTON_ACTIONS = frozenset(
 )
 
 # Telegram's error descriptions, verbatim.
-UNAUTHORIZED = "Unauthorized"
-NOT_FOUND = "Not Found"
 CHAT_ID_EMPTY = "Bad Request: chat_id is empty"
 CHAT_NOT_FOUND = "Bad Request: chat not found"
 CANT_INITIATE = "Forbidden: bot can't initiate conversation with a user"
@@ -178,7 +189,6 @@ FILE_TOO_BIG = "Bad Request: file is too big"
 FILE_EMPTY = "Bad Request: file must be non-empty"
 URL_CONTENT = "Bad Request: failed to get HTTP URL content"
 IMAGE_PROCESS_FAILED = "Bad Request: IMAGE_PROCESS_FAILED"
-TOO_LARGE = "Request Entity Too Large"
 WRONG_ACTION = "Bad Request: wrong parameter action in request"
 COMMAND_INVALID = "Bad Request: BOT_COMMAND_INVALID"
 COMMAND_DESCRIPTION_INVALID = "Bad Request: BOT_COMMAND_DESCRIPTION_INVALID"
@@ -186,162 +196,6 @@ COMMANDS_TOO_MUCH = "Bad Request: BOT_COMMANDS_TOO_MUCH"
 HTTPS_WEBHOOK = "Bad Request: bad webhook: An HTTPS URL must be provided for webhook"
 SECRET_TOKEN_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 WEBHOOK_TIMEOUT = 30.0
-
-
-class ApiError(Exception):
-    """A Bot API error: HTTP status = ``code``, body ``{"ok": false, ...}``."""
-
-    def __init__(self, code: int, description: str, retry_after: int | None = None) -> None:
-        super().__init__(description)
-        self.code = code
-        self.description = description
-        self.retry_after = retry_after
-
-    def body(self) -> JSONDict:
-        body: JSONDict = {"ok": False, "error_code": self.code, "description": self.description}
-        if self.retry_after is not None:
-            body["parameters"] = {"retry_after": self.retry_after}
-        return body
-
-
-def too_many_requests(retry_after: int) -> ApiError:
-    return ApiError(429, f"Too Many Requests: retry after {retry_after}", retry_after)
-
-
-class ControlError(Exception):
-    """An error of the control API, answered as ``{"error": message}``."""
-
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
-
-
-# --------------------------------------------------------------------------- rate limits, faults
-
-
-@dataclass
-class Limits:
-    """Flood limits: a token bucket per chat and one per bot."""
-
-    chat_burst: int = 5
-    chat_rate: float = 1.0
-    bot_burst: int = 30
-    bot_rate: float = 30.0
-    enabled: bool = True
-
-    def __post_init__(self) -> None:
-        if self.chat_burst < 1 or self.bot_burst < 1:
-            raise ValueError("bursts must be at least 1")
-        if self.chat_rate <= 0 or self.bot_rate <= 0:
-            raise ValueError("refill rates must be positive")
-
-    def updated(self, changes: JSONDict) -> Limits:
-        """A copy with the known fields of ``changes`` applied (ValueError on bad values)."""
-        unknown = set(changes) - {f.name for f in fields(self)}
-        if unknown:
-            raise ValueError(f"unknown limit fields: {sorted(unknown)}")
-        values: JSONDict = {}
-        for name, value in changes.items():
-            if name == "enabled":
-                values[name] = bool(value)
-            elif isinstance(value, int | float) and not isinstance(value, bool):
-                values[name] = int(value) if name.endswith("burst") else float(value)
-            else:
-                raise ValueError(f"{name} must be a number")
-        return replace(self, **values)
-
-
-@dataclass
-class TokenBucket:
-    capacity: float
-    rate: float
-    tokens: float
-    updated_at: float
-
-    @classmethod
-    def full(cls, capacity: float, rate: float, now: float) -> TokenBucket:
-        return cls(capacity, rate, capacity, now)
-
-    def wait_time(self, now: float) -> float:
-        """Seconds until one token is available (0 when it is available now)."""
-        self.tokens = min(self.capacity, self.tokens + (now - self.updated_at) * self.rate)
-        self.updated_at = now
-        return 0.0 if self.tokens >= 1 else (1 - self.tokens) / self.rate
-
-    def take(self) -> None:
-        self.tokens -= 1
-
-
-FaultStatus = int | Literal["timeout"]
-T = TypeVar("T")
-
-
-@dataclass
-class Fault:
-    """The next ``count`` calls of ``method`` (optionally for one chat) fail this way.
-
-    ``status`` "timeout" waits ``delay`` seconds and then, when ``execute``, carries the call
-    out (as Telegram does when only the answer is late), else answers 502.
-    """
-
-    method: str
-    status: FaultStatus
-    count: int = 1
-    chat_id: int | None = None
-    retry_after: int = 1
-    delay: float = 0.0
-    execute: bool = True
-
-    def matches(self, method: str, chat_id: int | None) -> bool:
-        if self.count <= 0 or self.method.lower() != method.lower():
-            return False
-        return self.chat_id is None or self.chat_id == chat_id
-
-    def error(self) -> ApiError | None:
-        if self.status == "timeout":
-            return None if self.execute else ApiError(502, "Bad Gateway")
-        if self.status == 429:
-            return too_many_requests(self.retry_after)
-        try:
-            phrase = HTTPStatus(self.status).phrase
-        except ValueError:
-            phrase = "Error"
-        return ApiError(self.status, phrase)
-
-    def snapshot(self) -> JSONDict:
-        return {
-            "method": self.method,
-            "status": self.status,
-            "count": self.count,
-            "chat_id": self.chat_id,
-            "retry_after": self.retry_after,
-            "delay": self.delay,
-            "execute": self.execute,
-        }
-
-    @classmethod
-    def from_json(cls, body: JSONDict) -> Fault:
-        method = body.get("method")
-        status = body.get("status")
-        if not isinstance(method, str) or not method:
-            raise ValueError("method is required")
-        if status != "timeout" and status not in (429, 500, 502, 503, 504, 400, 403):
-            raise ValueError('status must be 429, 500, 502 or "timeout"')
-        default_delay = 5.0 if status == "timeout" else 0.0
-        return cls(
-            method=method,
-            status=cast(FaultStatus, status),
-            count=int(body.get("count", 1)),
-            chat_id=_optional_int(body.get("chat_id")),
-            retry_after=max(1, int(body.get("retry_after", 1))),
-            delay=float(body.get("delay", default_delay)),
-            execute=bool(body.get("execute", True)),
-        )
-
-
-def _optional_int(value: Any) -> int | None:
-    return None if value is None else int(value)
 
 
 # --------------------------------------------------------------------------- text and entities
@@ -675,121 +529,6 @@ def _entities_from_json(raw: Any) -> list[Entity]:
     return entities
 
 
-# --------------------------------------------------------------------------- request parameters
-
-
-@dataclass
-class UploadedPart:
-    filename: str | None
-    content_type: str | None
-    data: bytes = field(repr=False)
-
-
-class Params:
-    """The parameters of one Bot API call, however they were encoded.
-
-    Form values are strings; the typed accessors coerce them as Telegram does, and parse
-    the JSON-serialised values (reply_markup, commands, ...) that clients send in forms.
-    """
-
-    def __init__(self, values: JSONDict, files: dict[str, UploadedPart] | None = None) -> None:
-        self._values = values
-        self._files = files or {}
-
-    def raw(self, name: str) -> Any:
-        return self._values.get(name)
-
-    def present(self, name: str) -> bool:
-        return self._values.get(name) not in (None, "")
-
-    def text(self, name: str) -> str | None:
-        value = self._values.get(name)
-        if value is None or isinstance(value, str):
-            return value
-        if isinstance(value, bool):
-            return "true" if value else "false"
-        if isinstance(value, int | float):
-            return str(value)
-        return json.dumps(value, ensure_ascii=False)
-
-    def integer(self, name: str) -> int | None:
-        """The value as an int; None when absent or not an integer."""
-        return _coerce_int(self._values.get(name))
-
-    def number(self, name: str) -> float | None:
-        value = self._values.get(name)
-        if isinstance(value, int | float) and not isinstance(value, bool):
-            return float(value)
-        if isinstance(value, str):
-            try:
-                return float(value)
-            except ValueError:
-                return None
-        return None
-
-    def flag(self, name: str) -> bool:
-        value = self._values.get(name)
-        if isinstance(value, str):
-            return value.strip().lower() in ("true", "1")
-        return bool(value)
-
-    def structured(self, name: str, error: str) -> Any:
-        """A JSON-valued parameter, decoded when it arrived as a string."""
-        value = self._values.get(name)
-        if not isinstance(value, str):
-            return value
-        if value == "":
-            return None
-        try:
-            return json.loads(value)
-        except ValueError as exc:
-            raise ApiError(400, error) from exc
-
-    def upload(self, name: str) -> UploadedPart | None:
-        """The multipart file of a parameter (directly or through "attach://<part>")."""
-        value = self._values.get(name)
-        if isinstance(value, str) and value.startswith("attach://"):
-            return self._files.get(value[len("attach://") :])
-        return self._files.get(name)
-
-
-def _coerce_int(value: Any) -> int | None:
-    if isinstance(value, bool):
-        return int(value)
-    if isinstance(value, int):
-        return value
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if isinstance(value, str) and re.fullmatch(r"\s*[+-]?\d+\s*", value):
-        return int(value)
-    return None
-
-
-async def read_params(request: web.Request) -> Params:
-    """Query string plus a JSON, url-encoded or multipart body."""
-    values: JSONDict = dict(request.query)
-    files: dict[str, UploadedPart] = {}
-    if request.method != "POST" or not request.body_exists:
-        return Params(values, files)
-    try:
-        if request.content_type == "application/json":
-            body = await request.json()
-            if isinstance(body, dict):
-                values.update(body)
-        elif request.content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
-            form = await request.post()
-            for key, value in form.items():
-                if isinstance(value, web.FileField):
-                    files[key] = UploadedPart(value.filename, value.content_type, value.file.read())
-                else:
-                    values[key] = value
-    except web.HTTPRequestEntityTooLarge as error:
-        raise ApiError(413, TOO_LARGE) from error
-    except ValueError as error:
-        raise ApiError(400, "Bad Request: can't parse JSON object") from error
-    return Params(values, files)
-
-
 # --------------------------------------------------------------------------- reply markup
 
 
@@ -1110,72 +849,17 @@ class Webhook:
 
 
 @dataclass
-class TelegramBot:
+class TelegramBot(EmulatedBot):
     """What the Telegram front keeps per bot beyond the shared world state."""
 
-    account: BotAccount
-    limits: Limits | None = None
-    chat_buckets: dict[int, TokenBucket] = field(default_factory=dict)
-    bot_bucket: TokenBucket | None = None
-    faults: list[Fault] = field(default_factory=list)
     allowed_updates: frozenset[str] = DEFAULT_ALLOWED_UPDATES
     webhook: Webhook = field(default_factory=Webhook)
-    poll_generation: int = 0
-    waiting_polls: int = 0
-    polls_changed: Signal = field(default_factory=Signal)
-
-    def take_fault(self, method: str, chat_id: int | None) -> Fault | None:
-        for fault in self.faults:
-            if fault.matches(method, chat_id):
-                fault.count -= 1
-                self.faults = [f for f in self.faults if f.count > 0]
-                return fault
-        return None
-
-    def reset_buckets(self) -> None:
-        self.chat_buckets.clear()
-        self.bot_bucket = None
-
-
-@dataclass(frozen=True)
-class LogQuery:
-    """The waiting options of control-API readers (query string parameters)."""
-
-    since: int = 0
-    min_count: int = 0
-    timeout: float = 0.0
-    after_revision: int = -1
-
-    @classmethod
-    def from_request(cls, request: web.Request) -> LogQuery:
-        query = request.query
-        try:
-            return cls(
-                since=max(int(query.get("since", "0")), 0),
-                min_count=max(int(query.get("min_count", "0")), 0),
-                timeout=min(max(float(query.get("timeout", "0")), 0.0), MAX_CONTROL_WAIT),
-                after_revision=int(query.get("after_revision", "-1")),
-            )
-        except ValueError as error:
-            raise ControlError(400, "since, min_count, timeout, after_revision: numbers") from error
-
-
-ApiHandler = Callable[[TelegramBot, Params], Awaitable[Any]]
-ControlHandler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-
-
-def _dumps(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False)
-
-
-def _json(data: Any, status: int = 200) -> web.Response:
-    return web.json_response(data, status=status, dumps=_dumps)
 
 
 # --------------------------------------------------------------------------- the emulator
 
 
-class TelegramEmulator:
+class TelegramEmulator(Emulator[TelegramBot]):
     """The Telegram Bot API on a local aiohttp server, plus the sandbox's control API.
 
     ``clock`` (monotonic seconds) drives rate-limit buckets and callback-query expiry, so
@@ -1193,20 +877,16 @@ class TelegramEmulator:
         deliver_webhooks: bool = False,
         webhook_retry_max: float = 1.0,
     ) -> None:
-        self.limits = limits or Limits()
-        self.clock = clock
-        self.world = world or World(clock=clock)
+        super().__init__(
+            limits,
+            clock=clock,
+            world=world,
+            deliver_webhooks=deliver_webhooks,
+            webhook_retry_max=webhook_retry_max,
+        )
         self.strict_html = strict_html
-        self.deliver_webhooks = deliver_webhooks
-        self.webhook_retry_max = webhook_retry_max
-        self._deliveries: dict[str, asyncio.Task[None]] = {}
-        self._bots: dict[str, TelegramBot] = {}
-        self._methods = self._method_table()
-        self._stopping = False
-        self._stop_signal = Signal()
-        self._runner: web.AppRunner | None = None
-        self._base_url: str | None = None
-        self.app = self._build_app()
+        self.app = web.Application(client_max_size=MAX_REQUEST_SIZE)
+        self._add_routes(self.app, self._routes())
 
     # lifecycle
 
@@ -1215,54 +895,28 @@ class TelegramEmulator:
 
         A wildcard host ("0.0.0.0") is served on every interface and addressed as 127.0.0.1.
         """
-        runner = web.AppRunner(self.app, handle_signals=False, shutdown_timeout=1.0)
-        await runner.setup()
-        site = web.TCPSite(runner, host, port)
-        await site.start()
-        self._runner = runner
-        actual_port = runner.addresses[0][1]
-        reachable = "127.0.0.1" if host in ("", "0.0.0.0", "::") else host
-        self._base_url = f"http://{reachable}:{actual_port}"
-        return self._base_url
+        return await self._serve(self.app, host, port)
 
-    async def stop(self) -> None:
-        """Wake every waiting call so it answers, then close the server."""
-        self._stopping = True
-        self._stop_signal.fire()
-        for bot in self._bots.values():
-            bot.account.updates.signal.fire()
-            bot.account.wake_readers()
-            bot.polls_changed.fire()
-        deliveries = list(self._deliveries.values())
-        self._deliveries.clear()
-        for task in deliveries:
-            task.cancel()
-        await asyncio.gather(*deliveries, return_exceptions=True)
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
+    @staticmethod
+    def api_url_at(base_url: str) -> str:
+        """python-telegram-bot's ``base_url`` for an emulator reachable at ``base_url``: it
+        appends the token, then "/<method>"."""
+        return f"{base_url}/bot"
 
-    @property
-    def base_url(self) -> str:
-        if self._base_url is None:
-            raise RuntimeError("the emulator is not started")
-        return self._base_url
+    @staticmethod
+    def file_url_at(base_url: str) -> str:
+        """python-telegram-bot's ``base_file_url`` for an emulator reachable at ``base_url``."""
+        return f"{base_url}/file/bot"
 
     @property
     def api_url(self) -> str:
-        """python-telegram-bot's ``base_url``: it appends the token, then "/<method>"."""
-        return f"{self.base_url}/bot"
+        return self.api_url_at(self.base_url)
 
     @property
     def file_url(self) -> str:
-        """python-telegram-bot's ``base_file_url``."""
-        return f"{self.base_url}/file/bot"
+        return self.file_url_at(self.base_url)
 
-    def bot(self, token: str) -> TelegramBot | None:
-        """The bot of a token (created on first use); None when the token is not valid."""
-        existing = self._bots.get(token)
-        if existing is not None:
-            return existing
+    def _new_bot(self, token: str) -> TelegramBot | None:
         match = TOKEN_RE.fullmatch(token)
         if match is None:
             return None
@@ -1270,52 +924,31 @@ class TelegramEmulator:
         user = User(
             id=bot_id, first_name=BOT_FIRST_NAME, username=f"dondoc{bot_id}_bot", is_bot=True
         )
-        bot = TelegramBot(account=self.world.add_bot(token, "telegram", user))
-        self._bots[token] = bot
-        return bot
+        return TelegramBot(account=self.world.add_bot(token, "telegram", user))
 
     # routing
 
-    def _build_app(self) -> web.Application:
-        app = web.Application(client_max_size=MAX_REQUEST_SIZE, middlewares=[_control_errors])
-        app.router.add_route("*", "/bot{token}/{method}", self._handle_api)
-        app.router.add_get("/file/bot{token}/{path:.+}", self._handle_file_download)
+    def _routes(self) -> list[Route]:
         control = "/_control/bots/{token}"
         user = control + "/users/{user_id:-?[0-9]+}"
-        routes: list[tuple[str, str, ControlHandler]] = [
+        return [
+            ("*", "/bot{token}/{method}", self._handle_api),
+            ("GET", "/file/bot{token}/{path:.+}", self._handle_file_download),
+            *self._control_routes("/_control", "/_control/bots"),
             ("GET", "/_control/health", self._ctl_health),
-            ("POST", "/_control/limits", self._ctl_global_limits),
             ("POST", "/_control/users", self._ctl_create_user),
             ("GET", "/_control/files/{file_id}", self._ctl_file),
-            ("GET", control, self._ctl_bot_info),
-            ("POST", user + "/messages", self._ctl_user_message),
-            ("GET", user + "/messages", self._ctl_bot_messages),
-            ("GET", user + "/transcript", self._ctl_transcript),
             ("POST", user + "/press", self._ctl_press),
             ("POST", user + "/photo", self._ctl_photo),
             ("POST", user + "/document", self._ctl_document),
             ("POST", user + "/sticker", self._ctl_sticker),
-            ("POST", user + "/block", self._ctl_block),
             ("GET", user + "/callback_answers", self._ctl_callback_answers),
-            ("GET", user + "/chat_actions", self._ctl_chat_actions),
-            ("GET", control + "/updates", self._ctl_pending_updates),
             ("POST", control + "/updates/redeliver", self._ctl_redeliver),
-            ("GET", control + "/pollers", self._ctl_pollers),
             ("GET", control + "/commands", self._ctl_commands),
-            ("GET", control + "/webhook", self._ctl_webhook),
-            ("GET", control + "/stats", self._ctl_stats),
-            ("DELETE", control + "/stats", self._ctl_reset_stats),
-            ("GET", control + "/faults", self._ctl_faults),
-            ("POST", control + "/faults", self._ctl_add_fault),
-            ("DELETE", control + "/faults", self._ctl_clear_faults),
-            ("POST", control + "/limits", self._ctl_bot_limits),
         ]
-        for method, path, handler in routes:
-            app.router.add_route(method, path, handler)
-        return app
 
-    def _method_table(self) -> dict[str, tuple[str, ApiHandler]]:
-        handlers: dict[str, ApiHandler] = {
+    def _method_table(self) -> dict[str, ApiHandler[TelegramBot]]:
+        return {
             "getMe": self._get_me,
             "getUpdates": self._get_updates,
             "setWebhook": self._set_webhook,
@@ -1335,46 +968,19 @@ class TelegramEmulator:
             "deleteMyCommands": self._delete_my_commands,
             "sendChatAction": self._send_chat_action,
         }
-        return {name.lower(): (name, handler) for name, handler in handlers.items()}
+
+    def _fault_chat_id(self, params: Params) -> int | None:
+        return params.integer("chat_id")
 
     # Bot API entry points
-
-    async def _handle_api(self, request: web.Request) -> web.Response:
-        token = request.match_info["token"]
-        entry = self._methods.get(request.match_info["method"].lower())
-        bot = self.bot(token)
-        if bot is None:
-            return _api_error(ApiError(401, UNAUTHORIZED))
-        if entry is None:
-            return _api_error(ApiError(404, NOT_FOUND))
-        name, handler = entry
-        bot.account.stats.record_call(name)
-        try:
-            params = await read_params(request)
-            await self._apply_fault(bot, name, params)
-            result = await handler(bot, params)
-        except ApiError as error:
-            bot.account.stats.record_error(name, error.code)
-            return _api_error(error)
-        return _json({"ok": True, "result": result})
-
-    async def _apply_fault(self, bot: TelegramBot, method: str, params: Params) -> None:
-        fault = bot.take_fault(method, params.integer("chat_id"))
-        if fault is None:
-            return
-        if fault.delay > 0 and not self._stopping:
-            await self._stop_signal.wait(fault.delay)
-        error = fault.error()
-        if error is not None:
-            raise error
 
     async def _handle_file_download(self, request: web.Request) -> web.Response:
         bot = self.bot(request.match_info["token"])
         if bot is None:
-            return _api_error(ApiError(401, UNAUTHORIZED))
+            return self._error_response(ApiError(401, UNAUTHORIZED))
         stored = self.world.files_by_path.get(request.match_info["path"])
         if stored is None or stored.owner != bot.account.token:
-            return _api_error(ApiError(404, NOT_FOUND))
+            return self._error_response(ApiError(404, NOT_FOUND))
         return _file_response(stored)
 
     # getMe, updates, webhooks
@@ -1390,23 +996,7 @@ class TelegramEmulator:
         self._apply_allowed_updates(bot, params)
         queue = bot.account.updates
         queue.confirm(params.integer("offset") or 0)
-        bot.poll_generation += 1
-        generation = bot.poll_generation
-        queue.signal.fire()  # an older long poll sees it was superseded
-        bot.waiting_polls += 1
-        bot.polls_changed.fire()
-        try:
-            await wait_until(
-                queue.signal,
-                lambda: (
-                    bool(queue.pending_count) or generation != bot.poll_generation or self._stopping
-                ),
-                timeout,
-            )
-        finally:
-            bot.waiting_polls -= 1
-            bot.polls_changed.fire()
-        if generation != bot.poll_generation:
+        if not await self._long_poll(bot, timeout):
             raise ApiError(409, POLL_CONFLICT)
         return [update_json(update) for update in queue.take(limit)]
 
@@ -1439,7 +1029,8 @@ class TelegramEmulator:
         )
         bot.account.updates.signal.fire()  # a delivery to the old URL stops
         if url and self.deliver_webhooks:
-            self._start_delivery(bot)
+            delivery = self._deliver_to_webhook(bot, bot.webhook)
+            self._start_delivery(bot, delivery, f"webhook-{bot.account.id}")
         return True
 
     async def _delete_webhook(self, bot: TelegramBot, params: Params) -> bool:
@@ -1448,16 +1039,6 @@ class TelegramEmulator:
         bot.webhook = Webhook()
         bot.account.updates.signal.fire()
         return True
-
-    def _start_delivery(self, bot: TelegramBot) -> None:
-        token = bot.account.token
-        running = self._deliveries.get(token)
-        if running is not None and not running.done():
-            running.cancel()
-        task = asyncio.create_task(
-            self._deliver_to_webhook(bot, bot.webhook), name=f"webhook-{bot.account.id}"
-        )
-        self._deliveries[token] = task
 
     async def _deliver_to_webhook(self, bot: TelegramBot, hook: Webhook) -> None:
         """POST pending updates to ``hook`` one by one until it is replaced or deleted."""
@@ -1497,7 +1078,7 @@ class TelegramEmulator:
         if hook.secret_token:
             headers[SECRET_TOKEN_HEADER] = hook.secret_token
         try:
-            async with session.post(hook.url, data=_dumps(body).encode(), headers=headers) as resp:
+            async with session.post(hook.url, data=dumps(body).encode(), headers=headers) as resp:
                 await resp.read()
                 if 200 <= resp.status < 300:
                     return None
@@ -1592,7 +1173,7 @@ class TelegramEmulator:
     def _reply_target(self, chat: Chat, params: Params) -> int | None:
         reply = params.structured("reply_parameters", "Bad Request: can't parse reply parameters")
         if isinstance(reply, dict):
-            message_id = _coerce_int(reply.get("message_id"))
+            message_id = coerce_int(reply.get("message_id"))
             allow_missing = bool(reply.get("allow_sending_without_reply"))
         else:
             message_id = params.integer("reply_to_message_id")
@@ -1606,24 +1187,6 @@ class TelegramEmulator:
             raise ApiError(400, REPLY_NOT_FOUND)
         return message_id
 
-    def _consume_rate(self, bot: TelegramBot, chat_id: int) -> None:
-        """Take a token from the chat's and the bot's buckets, or answer 429."""
-        limits = bot.limits or self.limits
-        if not limits.enabled:
-            return
-        now = self.clock()
-        chat_bucket = bot.chat_buckets.get(chat_id)
-        if chat_bucket is None:
-            chat_bucket = TokenBucket.full(limits.chat_burst, limits.chat_rate, now)
-            bot.chat_buckets[chat_id] = chat_bucket
-        if bot.bot_bucket is None:
-            bot.bot_bucket = TokenBucket.full(limits.bot_burst, limits.bot_rate, now)
-        wait = max(chat_bucket.wait_time(now), bot.bot_bucket.wait_time(now))
-        if wait > 0:
-            raise too_many_requests(max(1, math.ceil(wait)))
-        chat_bucket.take()
-        bot.bot_bucket.take()
-
     def _deliver(self, bot: TelegramBot, chat: Chat, message: ChatMessage) -> JSONDict:
         bot.account.add_message(chat, message)
         bot.account.stats.record_send(chat.id, self.world.wall_clock())
@@ -1632,12 +1195,10 @@ class TelegramEmulator:
     def _new_bot_message(
         self, bot: TelegramBot, chat: Chat, content: FormattedText, **extra: Any
     ) -> ChatMessage:
-        return ChatMessage(
-            message_id=chat.new_message_id(),
-            chat_id=chat.id,
-            sender_id=bot.account.id,
+        return self._new_message(
+            bot,
+            chat,
             from_bot=True,
-            date=self.world.unix_now(),
             text=content.text,
             source=content.source,
             parse_mode=content.parse_mode,
@@ -1848,10 +1409,10 @@ class TelegramEmulator:
             return CommandScope(scope_type)
         if scope_type not in CHAT_SCOPE_TYPES:
             raise ApiError(400, f'Bad Request: unsupported bot command scope type "{scope_type}"')
-        chat_id = _coerce_int(raw.get("chat_id"))
+        chat_id = coerce_int(raw.get("chat_id"))
         if chat_id is None or bot.account.chat(chat_id) is None:
             raise ApiError(400, CHAT_NOT_FOUND)
-        user_id = _coerce_int(raw.get("user_id")) if scope_type == "chat_member" else None
+        user_id = coerce_int(raw.get("user_id")) if scope_type == "chat_member" else None
         if scope_type == "chat_member" and user_id is None:
             raise ApiError(400, "Bad Request: user not found")
         return CommandScope(scope_type, chat_id, user_id)
@@ -1883,28 +1444,12 @@ class TelegramEmulator:
 
     # ------------------------------------------------------------------ control API
 
-    def _control_bot(self, request: web.Request) -> TelegramBot:
-        bot = self.bot(request.match_info["token"])
-        if bot is None:
-            raise ControlError(400, "invalid bot token")
-        return bot
-
-    @staticmethod
-    def _user_id(request: web.Request) -> int:
-        return int(request.match_info["user_id"])
-
-    def _control_chat_user(self, bot: TelegramBot, user_id: int, body: JSONDict) -> Chat:
-        """The user (created or updated from the body) and their chat with the bot."""
+    def _control_chat(self, bot: TelegramBot, user_id: int, body: JSONDict) -> Chat:
         if user_id == bot.account.id or (
             user_id in self.world.users and self.world.users[user_id].is_bot
         ):
             raise ControlError(400, f"{user_id} is a bot, not a user")
-        profile = {
-            key: str(body[key])
-            for key in ("first_name", "last_name", "username", "language_code")
-            if body.get(key) is not None
-        }
-        user = self.world.ensure_user(user_id, **profile)
+        user = self.world.ensure_user(user_id, **_profile(body))
         chat = bot.account.open_chat(user)
         if chat.blocked:
             self._set_blocked(bot, chat, False)  # writing to a blocked bot restarts it
@@ -1919,19 +1464,20 @@ class TelegramEmulator:
         text: str = "",
         **extra: Any,
     ) -> tuple[ChatMessage, int | None]:
-        message = ChatMessage(
-            message_id=chat.new_message_id(),
-            chat_id=chat.id,
-            sender_id=chat.user.id,
-            from_bot=False,
-            date=self.world.unix_now(),
-            kind=kind,
-            text=text,
-            **extra,
-        )
+        message = self._new_message(bot, chat, from_bot=False, kind=kind, text=text, **extra)
         bot.account.add_message(chat, message)
         payload = {"message": message_json(bot.account, chat, message)}
         return message, self._queue_update(bot, "message", payload)
+
+    def _user_text(self, bot: TelegramBot, chat: Chat, text: str) -> JSONDict:
+        message, update_id = self._user_message(
+            bot, chat, text=text, entities=command_entities(text)
+        )
+        return {"update_id": update_id, "message_id": message.message_id}
+
+    def _block(self, bot: TelegramBot, chat: Chat, blocked: bool) -> JSONDict:
+        update_id = self._set_blocked(bot, chat, blocked) if chat.blocked != blocked else None
+        return {"update_id": update_id}
 
     def _set_blocked(self, bot: TelegramBot, chat: Chat, blocked: bool) -> int | None:
         old, new = ("member", "kicked") if blocked else ("kicked", "member")
@@ -1948,33 +1494,33 @@ class TelegramEmulator:
         }
         return self._queue_update(bot, "my_chat_member", payload)
 
+    def _bot_info(self, bot: TelegramBot) -> JSONDict:
+        return {**me_json(bot.account.user), "chats": sorted(bot.account.chats)}
+
+    def _message_json(self, bot: TelegramBot, message: ChatMessage, index: int) -> JSONDict:
+        snapshot = message.snapshot()
+        snapshot["index"] = index
+        snapshot["entities"] = [entity_json(e) for e in message.entities]
+        main = message.main_file
+        if main is not None:
+            snapshot[message.kind]["download"] = f"/_control/files/{main.file_id}"
+        return snapshot
+
+    def _pending_json(self, update: QueuedUpdate) -> JSONDict:
+        return update_json(update)
+
+    def _webhook_json(self, bot: TelegramBot) -> JSONDict:
+        return bot.webhook.info(bot.account.updates.pending_count)
+
     async def _ctl_health(self, request: web.Request) -> web.Response:
-        return _json({"ok": True})
-
-    async def _ctl_global_limits(self, request: web.Request) -> web.Response:
-        self.limits = _updated_limits(self.limits, await _json_body(request))
-        for bot in self._bots.values():
-            if bot.limits is None:
-                bot.reset_buckets()
-        return _json(_limits_json(self.limits))
-
-    async def _ctl_bot_limits(self, request: web.Request) -> web.Response:
-        bot = self._control_bot(request)
-        bot.limits = _updated_limits(bot.limits or self.limits, await _json_body(request))
-        bot.reset_buckets()
-        return _json(_limits_json(bot.limits))
+        return json_response({"ok": True})
 
     async def _ctl_create_user(self, request: web.Request) -> web.Response:
-        body = await _json_body(request)
-        user_id = _coerce_int(body.get("id"))
+        body = await json_body(request)
+        user_id = coerce_int(body.get("id"))
         if user_id is None:
             raise ControlError(400, "id is required")
-        profile = {
-            key: str(body[key])
-            for key in ("first_name", "last_name", "username", "language_code")
-            if body.get(key) is not None
-        }
-        return _json(self.world.ensure_user(user_id, **profile).snapshot())
+        return json_response(self.world.ensure_user(user_id, **_profile(body)).snapshot())
 
     async def _ctl_file(self, request: web.Request) -> web.Response:
         stored = self.world.file(request.match_info["file_id"])
@@ -1982,25 +1528,9 @@ class TelegramEmulator:
             raise ControlError(404, "unknown file_id")
         return _file_response(stored, attachment=True)
 
-    async def _ctl_bot_info(self, request: web.Request) -> web.Response:
-        bot = self._control_bot(request)
-        return _json({**me_json(bot.account.user), "chats": sorted(bot.account.chats)})
-
-    async def _ctl_user_message(self, request: web.Request) -> web.Response:
-        bot = self._control_bot(request)
-        body = await _json_body(request)
-        text = body.get("text")
-        if not isinstance(text, str) or not text.strip():
-            raise ControlError(400, "text is required")
-        chat = self._control_chat_user(bot, self._user_id(request), body)
-        message, update_id = self._user_message(
-            bot, chat, text=text, entities=command_entities(text)
-        )
-        return _json({"update_id": update_id, "message_id": message.message_id})
-
     async def _ctl_press(self, request: web.Request) -> web.Response:
         bot = self._control_bot(request)
-        body = await _json_body(request)
+        body = await json_body(request)
         label = body.get("label")
         if not isinstance(label, str):
             raise ControlError(400, "label is required")
@@ -2008,7 +1538,7 @@ class TelegramEmulator:
         chat = bot.account.chat(user_id)
         if chat is None:
             raise ControlError(404, f"user {user_id} has no chat with this bot")
-        message, button = _find_button(chat, label, _coerce_int(body.get("message_id")))
+        message, button = _find_button(chat, label, coerce_int(body.get("message_id")))
         query = CallbackQuery(
             id=self.world.new_callback_query_id(),
             chat_id=chat.id,
@@ -2028,7 +1558,7 @@ class TelegramEmulator:
             }
         }
         update_id = self._queue_update(bot, "callback_query", payload)
-        return _json(
+        return json_response(
             {
                 "update_id": update_id,
                 "callback_query_id": query.id,
@@ -2038,27 +1568,27 @@ class TelegramEmulator:
 
     async def _ctl_photo(self, request: web.Request) -> web.Response:
         bot = self._control_bot(request)
-        upload, caption, body = await _control_upload(request)
-        chat = self._control_chat_user(bot, self._user_id(request), body)
+        upload, caption, body = await control_upload(request)
+        chat = self._control_chat(bot, self._user_id(request), body)
         size = image_size(upload.data) or (1280, 960)
         photo = self._store_photo(bot.account.token, upload.data, size)
         message, update_id = self._user_message(bot, chat, kind="photo", text=caption, files=photo)
-        return _json(_upload_answer(message, update_id))
+        return json_response(_upload_answer(message, update_id))
 
     async def _ctl_document(self, request: web.Request) -> web.Response:
         bot = self._control_bot(request)
-        upload, caption, body = await _control_upload(request)
-        chat = self._control_chat_user(bot, self._user_id(request), body)
+        upload, caption, body = await control_upload(request)
+        chat = self._control_chat(bot, self._user_id(request), body)
         document = self._store_document(bot.account.token, upload)
         message, update_id = self._user_message(
             bot, chat, kind="document", text=caption, files=[document]
         )
-        return _json(_upload_answer(message, update_id))
+        return json_response(_upload_answer(message, update_id))
 
     async def _ctl_sticker(self, request: web.Request) -> web.Response:
         bot = self._control_bot(request)
-        body = await _json_body(request)
-        chat = self._control_chat_user(bot, self._user_id(request), body)
+        body = await json_body(request)
+        chat = self._control_chat(bot, self._user_id(request), body)
         sticker = self.world.store_file(
             owner=bot.account.token,
             kind="sticker",
@@ -2069,36 +1599,7 @@ class TelegramEmulator:
             extension=".webp",
         )
         message, update_id = self._user_message(bot, chat, kind="sticker", files=[sticker])
-        return _json(_upload_answer(message, update_id))
-
-    async def _ctl_block(self, request: web.Request) -> web.Response:
-        bot = self._control_bot(request)
-        body = await _json_body(request)
-        blocked = bool(body.get("blocked", True))
-        user = self.world.ensure_user(self._user_id(request))
-        chat = bot.account.open_chat(user)
-        update_id = self._set_blocked(bot, chat, blocked) if chat.blocked != blocked else None
-        return _json({"blocked": chat.blocked, "update_id": update_id})
-
-    async def _ctl_bot_messages(self, request: web.Request) -> web.Response:
-        bot = self._control_bot(request)
-        user_id = self._user_id(request)
-
-        def messages() -> list[ChatMessage]:
-            chat = bot.account.chat(user_id)
-            return chat.bot_messages() if chat is not None else []
-
-        return await self._log_answer(request, bot, user_id, "messages", messages, _control_message)
-
-    async def _ctl_transcript(self, request: web.Request) -> web.Response:
-        bot = self._control_bot(request)
-        user_id = self._user_id(request)
-
-        def messages() -> list[ChatMessage]:
-            chat = bot.account.chat(user_id)
-            return list(chat.messages) if chat is not None else []
-
-        return await self._log_answer(request, bot, user_id, "messages", messages, _control_message)
+        return json_response(_upload_answer(message, update_id))
 
     async def _ctl_callback_answers(self, request: web.Request) -> web.Response:
         bot = self._control_bot(request)
@@ -2111,80 +1612,15 @@ class TelegramEmulator:
             request, bot, user_id, "answers", answers, lambda query, _: query.snapshot()
         )
 
-    async def _ctl_chat_actions(self, request: web.Request) -> web.Response:
-        bot = self._control_bot(request)
-        user_id = self._user_id(request)
-
-        def actions() -> list[ChatAction]:
-            chat = bot.account.chat(user_id)
-            return list(chat.chat_actions) if chat is not None else []
-
-        return await self._log_answer(
-            request,
-            bot,
-            user_id,
-            "chat_actions",
-            actions,
-            lambda action, _: {"action": action.action, "at": action.at},
-        )
-
-    async def _log_answer(
-        self,
-        request: web.Request,
-        bot: TelegramBot,
-        chat_id: int,
-        key: str,
-        entries: Callable[[], Sequence[T]],
-        render: Callable[[T, int], JSONDict],
-    ) -> web.Response:
-        """Answer a log reader of the chat ``chat_id``: wait as the query asks, then list
-        entries from ``since``. Only a change of that chat wakes the reader.
-
-        ``since`` skips entries before that 0-based index; ``min_count`` waits (at most
-        ``timeout`` seconds) for that many entries from ``since``; ``after_revision`` waits
-        for a visible change of the chat after the ``revision`` an earlier answer carried.
-        """
-        query = LogQuery.from_request(request)
-        account = bot.account
-
-        def ready() -> bool:
-            if self._stopping:
-                return True
-            enough = len(entries()) - query.since >= query.min_count
-            return enough and account.chat_revision(chat_id) > query.after_revision
-
-        await wait_until(account.chat_signal(chat_id), ready, query.timeout)
-        listed = entries()
-        rendered = [render(entry, index) for index, entry in enumerate(listed)]
-        return _json(
-            {key: rendered[query.since :], "count": len(listed), "revision": account.revision}
-        )
-
-    async def _ctl_pending_updates(self, request: web.Request) -> web.Response:
-        bot = self._control_bot(request)
-        pending = [update_json(u) for u in bot.account.updates.pending()]
-        return _json({"pending": pending})
-
     async def _ctl_redeliver(self, request: web.Request) -> web.Response:
         bot = self._control_bot(request)
-        update_id = _coerce_int((await _json_body(request)).get("update_id"))
+        update_id = coerce_int((await json_body(request)).get("update_id"))
         if update_id is None:
             raise ControlError(400, "update_id is required")
         update = bot.account.updates.redeliver(update_id)
         if update is None:
             raise ControlError(404, f"unknown update_id {update_id}")
-        return _json({"update_id": update.update_id})
-
-    async def _ctl_pollers(self, request: web.Request) -> web.Response:
-        """How many getUpdates calls are waiting; waits for ``min_count`` of them."""
-        bot = self._control_bot(request)
-        query = LogQuery.from_request(request)
-        await wait_until(
-            bot.polls_changed,
-            lambda: bot.waiting_polls >= query.min_count or self._stopping,
-            query.timeout,
-        )
-        return _json({"waiting": bot.waiting_polls})
+        return json_response({"update_id": update.update_id})
 
     async def _ctl_commands(self, request: web.Request) -> web.Response:
         bot = self._control_bot(request)
@@ -2196,51 +1632,10 @@ class TelegramEmulator:
             }
             for (scope, language), cmds in bot.account.commands.items()
         ]
-        return _json({"commands": entries})
-
-    async def _ctl_webhook(self, request: web.Request) -> web.Response:
-        bot = self._control_bot(request)
-        return _json(bot.webhook.info(bot.account.updates.pending_count))
-
-    async def _ctl_stats(self, request: web.Request) -> web.Response:
-        bot = self._control_bot(request)
-        return _json(bot.account.stats.snapshot())
-
-    async def _ctl_reset_stats(self, request: web.Request) -> web.Response:
-        bot = self._control_bot(request)
-        bot.account.stats = BotStats()
-        return _json(bot.account.stats.snapshot())
-
-    async def _ctl_faults(self, request: web.Request) -> web.Response:
-        bot = self._control_bot(request)
-        return _json({"faults": [f.snapshot() for f in bot.faults]})
-
-    async def _ctl_add_fault(self, request: web.Request) -> web.Response:
-        bot = self._control_bot(request)
-        try:
-            fault = Fault.from_json(await _json_body(request))
-        except (TypeError, ValueError) as error:
-            raise ControlError(400, str(error)) from error
-        bot.faults.append(fault)
-        return _json({"faults": [f.snapshot() for f in bot.faults]})
-
-    async def _ctl_clear_faults(self, request: web.Request) -> web.Response:
-        bot = self._control_bot(request)
-        bot.faults.clear()
-        return _json({"faults": []})
+        return json_response({"commands": entries})
 
 
 # --------------------------------------------------------------------------- control helpers
-
-
-@web.middleware
-async def _control_errors(
-    request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
-) -> web.StreamResponse:
-    try:
-        return await handler(request)
-    except ControlError as error:
-        return _json({"error": error.message}, status=error.status)
 
 
 def _file_response(stored: StoredFile, *, attachment: bool = False) -> web.Response:
@@ -2249,10 +1644,6 @@ def _file_response(stored: StoredFile, *, attachment: bool = False) -> web.Respo
         quoted = urllib.parse.quote(stored.file_name)
         headers["Content-Disposition"] = f"attachment; filename*=UTF-8''{quoted}"
     return web.Response(body=stored.data, headers=headers)
-
-
-def _api_error(error: ApiError) -> web.Response:
-    return _json(error.body(), status=error.code)
 
 
 def _bot_command(raw: Any) -> BotCommand:
@@ -2285,16 +1676,6 @@ def _find_button(chat: Chat, label: str, message_id: int | None) -> tuple[ChatMe
     raise ControlError(404, f'no message in chat {chat.id} has a callback button "{label}"')
 
 
-def _control_message(message: ChatMessage, index: int) -> JSONDict:
-    snapshot = message.snapshot()
-    snapshot["index"] = index
-    snapshot["entities"] = [entity_json(e) for e in message.entities]
-    main = message.main_file
-    if main is not None:
-        snapshot[message.kind]["download"] = f"/_control/files/{main.file_id}"
-    return snapshot
-
-
 def _upload_answer(message: ChatMessage, update_id: int | None) -> JSONDict:
     main = message.main_file
     return {
@@ -2304,52 +1685,10 @@ def _upload_answer(message: ChatMessage, update_id: int | None) -> JSONDict:
     }
 
 
-async def _json_body(request: web.Request) -> JSONDict:
-    if not request.body_exists:
-        return {}
-    try:
-        body = await request.json()
-    except ValueError as error:
-        raise ControlError(400, "the body must be JSON") from error
-    if not isinstance(body, dict):
-        raise ControlError(400, "the body must be a JSON object")
-    return body
-
-
-async def _control_upload(request: web.Request) -> tuple[UploadedPart, str, JSONDict]:
-    """A user's upload: multipart (file, caption, ...) or JSON with content_base64."""
-    if request.content_type == "multipart/form-data":
-        form = await request.post()
-        part = form.get("file")
-        if not isinstance(part, web.FileField):
-            raise ControlError(400, 'a multipart "file" field is required')
-        body: JSONDict = {k: v for k, v in form.items() if isinstance(v, str)}
-        mime = body.get("mime_type") or part.content_type
-        upload = UploadedPart(part.filename, mime, part.file.read())
-    else:
-        body = await _json_body(request)
-        upload = _json_upload(body)
-    return upload, str(body.get("caption") or ""), body
-
-
-def _json_upload(body: JSONDict) -> UploadedPart:
-    content = body.get("content_base64")
-    if not isinstance(content, str):
-        raise ControlError(400, "content_base64 is required")
-    try:
-        data = base64.b64decode(content, validate=True)
-    except (binascii.Error, ValueError) as error:
-        raise ControlError(400, "content_base64 is not valid base64") from error
-    name = body.get("name")
-    return UploadedPart(str(name) if name else None, body.get("mime_type"), data)
-
-
-def _updated_limits(current: Limits, body: JSONDict) -> Limits:
-    try:
-        return current.updated(body)
-    except (TypeError, ValueError) as error:
-        raise ControlError(400, str(error)) from error
-
-
-def _limits_json(limits: Limits) -> JSONDict:
-    return {f.name: getattr(limits, f.name) for f in fields(limits)}
+def _profile(body: JSONDict) -> dict[str, str]:
+    """The Telegram profile fields a control request gives for a user."""
+    return {
+        key: str(body[key])
+        for key in ("first_name", "last_name", "username", "language_code")
+        if body.get(key) is not None
+    }
