@@ -1,20 +1,25 @@
-"""A rate limiter for python-telegram-bot that keeps Telegram's limits (about 30 messages a second
-overall, about one a second per chat) and lets a person's interactive replies go first: the
-outbox sends with `rate_limit_args="background"` and waits behind any interactive reply.
+"""Pacing for the channels: a messenger's limits (Telegram's: about 30 messages a second
+overall, about one a second per chat) kept on our side, a person's interactive replies first.
+The outbox's background sends wait behind any interactive reply (on Telegram they carry
+`rate_limit_args="background"`).
 
 Interactive replies take the overall tokens in turn, first come, first served: with many chats'
 updates handled at once, all waiting for the same bucket, a reply that merely retried when its
 wait was over could lose the race again and again and wait without end. Background sends stand
-aside while any reply waits, and otherwise take a token when there is one."""
+aside while any reply waits, and otherwise take a token when there is one. A "too many
+requests" answer pauses every send for as long as the platform asked.
+
+`Pacer` is the channel-neutral part (the Zalo channel uses it as it is); `PriorityRateLimiter`
+fits it into python-telegram-bot."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from telegram.error import RetryAfter
 from telegram.ext import BaseRateLimiter
@@ -72,9 +77,16 @@ class RateLimits:
     max_retries: int = 3  # interactive replies retried after a 429
 
 
-class PriorityRateLimiter(BaseRateLimiter[str]):
-    def __init__(self, limits: RateLimits | None = None) -> None:
+E = TypeVar("E", bound=Exception)
+R = TypeVar("R")
+
+
+class Pacer:
+    """The buckets, the interactive replies' turn and the pause after a 429, for one bot."""
+
+    def __init__(self, limits: RateLimits | None = None, *, platform: str = "telegram") -> None:
         limits = limits or RateLimits()
+        self._platform = platform
         self._overall = TokenBucket(limits.overall_rate, limits.overall_burst)
         self._chat_rate = limits.chat_rate
         self._chat_burst = limits.chat_burst
@@ -86,12 +98,6 @@ class PriorityRateLimiter(BaseRateLimiter[str]):
         self._turn = asyncio.Lock()  # interactive replies: first come, first served
         self._paused_until = 0.0
 
-    async def initialize(self) -> None:
-        return None
-
-    async def shutdown(self) -> None:
-        return None
-
     def _chat_bucket(self, chat: str) -> TokenBucket:
         bucket = self._chats.get(chat)
         if bucket is None:
@@ -100,12 +106,17 @@ class PriorityRateLimiter(BaseRateLimiter[str]):
             bucket = self._chats[chat] = TokenBucket(self._chat_rate, self._chat_burst)
         return bucket
 
+    def pause(self, seconds: float) -> None:
+        """Send nothing for ``seconds`` (the platform asked us to wait)."""
+        self._paused_until = max(self._paused_until, time.monotonic() + seconds)
+
     async def _wait_pause(self) -> None:
         # Waiting for time to pass, not for an event: sleeping is the point here.
         while (left := self._paused_until - time.monotonic()) > 0:  # noqa: ASYNC110
             await asyncio.sleep(left)
 
-    async def _acquire(self, chat: str | None, background: bool) -> None:
+    async def acquire(self, chat: str | None, background: bool) -> None:
+        """Wait until one message may go (to ``chat``: background sends keep its own limit)."""
         await self._wait_pause()
         if background and chat is not None:
             bucket = self._chat_bucket(chat)
@@ -134,6 +145,56 @@ class PriorityRateLimiter(BaseRateLimiter[str]):
                 if self._urgent_waiting == 0:
                     self._urgent_clear.set()
 
+    async def send(
+        self,
+        call: Callable[[], Awaitable[R]],
+        *,
+        chat: str | None,
+        background: bool,
+        refused: type[E],
+        retry_after: Callable[[E], float | None],
+        what: str,
+        counted: bool = True,
+    ) -> R:
+        """Make one call under the pacing (``counted``: it puts a message in a chat). An
+        exception of type ``refused`` for which ``retry_after`` gives seconds is "too many
+        requests": everything pauses that long (and a little more); an interactive call then
+        tries again, up to ``max_retries`` times, while a background one gets a single try, the
+        outbox rescheduling it itself."""
+        tries = 1 if background else self._max_retries + 1
+        for attempt in range(tries):
+            if counted:
+                await self.acquire(chat, background)
+            try:
+                return await call()
+            except refused as exc:
+                seconds = retry_after(exc)
+                if seconds is None:
+                    raise
+                self.pause(seconds + 0.1)
+                log.info("%s asked to wait %.1fs (%s)", self._platform, seconds, what)
+                if attempt == tries - 1:
+                    raise
+        raise AssertionError("unreachable")
+
+
+def _retry_after(exc: RetryAfter) -> float:
+    wait = exc.retry_after
+    return wait if isinstance(wait, int | float) else wait.total_seconds()
+
+
+class PriorityRateLimiter(BaseRateLimiter[str]):
+    """The `Pacer` as python-telegram-bot's rate limiter."""
+
+    def __init__(self, limits: RateLimits | None = None) -> None:
+        self._pacer = Pacer(limits)
+
+    async def initialize(self) -> None:
+        return None
+
+    async def shutdown(self) -> None:
+        return None
+
     async def process_request(
         self,
         callback: Callable[..., Coroutine[Any, Any, JSONResult]],
@@ -143,21 +204,12 @@ class PriorityRateLimiter(BaseRateLimiter[str]):
         data: dict[str, Any],
         rate_limit_args: str | None,
     ) -> JSONResult:
-        background = rate_limit_args == BACKGROUND
-        counted = endpoint.lower() in COUNTED
-        chat = str(data["chat_id"]) if "chat_id" in data else None
-        # Background sends get one try: the outbox sender reschedules them itself.
-        tries = 1 if background else self._max_retries + 1
-        for attempt in range(tries):
-            if counted:
-                await self._acquire(chat, background)
-            try:
-                return await callback(*args, **kwargs)
-            except RetryAfter as exc:
-                wait = exc.retry_after
-                seconds = wait if isinstance(wait, int | float) else wait.total_seconds()
-                self._paused_until = max(self._paused_until, time.monotonic() + seconds + 0.1)
-                log.info("telegram asked to wait %.1fs (%s)", seconds, endpoint)
-                if attempt == tries - 1:
-                    raise
-        raise AssertionError("unreachable")
+        return await self._pacer.send(
+            lambda: callback(*args, **kwargs),
+            chat=str(data["chat_id"]) if "chat_id" in data else None,
+            background=rate_limit_args == BACKGROUND,
+            refused=RetryAfter,
+            retry_after=_retry_after,
+            what=endpoint,
+            counted=endpoint.lower() in COUNTED,
+        )

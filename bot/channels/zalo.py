@@ -36,7 +36,6 @@ import hashlib
 import json
 import logging
 import mimetypes
-import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -45,7 +44,7 @@ from typing import Any
 
 import httpx
 
-from bot.channels.ratelimit import RateLimits, TokenBucket
+from bot.channels.ratelimit import Pacer, RateLimits
 from bot.chat import Attachment, ChannelName, DeliveryError, Inbound, OutFile, Reply
 from bot.clock import Clock
 from bot.files import store
@@ -179,60 +178,6 @@ class ZaloClient:
                 return b"".join(chunks), kind
         except httpx.HTTPError as exc:
             raise ZaloNetworkError(f"download: {type(exc).__name__}") from None
-
-
-# --------------------------------------------------------------------------- pacing
-
-
-class Pacer:
-    """Zalo publishes no rate limits; the same pacing as Telegram is kept: about 30 messages a
-    second overall, one a second per chat for background sends, interactive replies first (a
-    background send waits while any interactive one waits), and everything paused after a 429
-    for as long as Zalo asked."""
-
-    def __init__(self, limits: RateLimits) -> None:
-        self._overall = TokenBucket(limits.overall_rate, limits.overall_burst)
-        self._chat_rate = limits.chat_rate
-        self._chat_burst = limits.chat_burst
-        self._chats: dict[str, TokenBucket] = {}
-        self.max_retries = limits.max_retries
-        self._urgent_waiting = 0
-        self._urgent_clear = asyncio.Event()
-        self._urgent_clear.set()
-        self._paused_until = 0.0
-
-    def pause(self, seconds: float) -> None:
-        self._paused_until = max(self._paused_until, time.monotonic() + seconds)
-
-    async def acquire(self, chat_id: str, background: bool) -> None:
-        # Waiting for time to pass, not for an event: sleeping is the point here.
-        while (left := self._paused_until - time.monotonic()) > 0:  # noqa: ASYNC110
-            await asyncio.sleep(left)
-        if background:
-            bucket = self._chats.get(chat_id)
-            if bucket is None:
-                if len(self._chats) > 10_000:
-                    self._chats.clear()
-                bucket = self._chats[chat_id] = TokenBucket(self._chat_rate, self._chat_burst)
-            while (wait := bucket.take()) > 0:  # noqa: ASYNC110
-                await asyncio.sleep(wait)
-        else:
-            self._urgent_waiting += 1
-            self._urgent_clear.clear()
-        try:
-            while True:
-                if background and self._urgent_waiting:
-                    await self._urgent_clear.wait()
-                    continue
-                wait = self._overall.take()
-                if wait == 0:
-                    return
-                await asyncio.sleep(wait)
-        finally:
-            if not background:
-                self._urgent_waiting -= 1
-                if self._urgent_waiting == 0:
-                    self._urgent_clear.set()
 
 
 # --------------------------------------------------------------------------- updates
@@ -433,7 +378,8 @@ class ZaloChannel:
         self.client = ZaloClient(
             config.api_url, config.token, timeout=config.request_timeout, transport=transport
         )
-        self.pacer = Pacer(config.limits)
+        # Zalo publishes no rate limits: the same pacing as Telegram's is kept
+        self.pacer = Pacer(config.limits, platform="zalo")
         self.username = ""
         self._webhook: tuple[str, str] | None = None
         self._stopping = False
@@ -671,25 +617,24 @@ class ZaloChannel:
     async def _call_paced(
         self, method: str, body: dict[str, Any], chat_id: str, background: bool
     ) -> Any:
-        """One send under the pacing; an interactive reply told to wait (429) waits and tries
+        """One send under the pacing: an interactive reply told to wait (429) waits and tries
         again a few times, a background one is handed back to the outbox at once."""
-        tries = 1 if background else self.pacer.max_retries + 1
-        for attempt in range(tries):
-            await self.pacer.acquire(chat_id, background)
-            try:
-                return await self.client.call(method, body)
-            except ZaloApiError as exc:
-                if exc.code != 429:
-                    raise
-                wait = exc.retry_after or 1.0
-                self.pacer.pause(wait + 0.1)
-                log.info("zalo asked to wait %.1fs (%s)", wait, method)
-                if attempt == tries - 1:
-                    raise
-        raise AssertionError("unreachable")
+        return await self.pacer.send(
+            lambda: self.client.call(method, body),
+            chat=chat_id,
+            background=background,
+            refused=ZaloApiError,
+            retry_after=_asked_to_wait,
+            what=method,
+        )
 
     def _now(self) -> datetime:
         return self._clock.now()
+
+
+def _asked_to_wait(exc: ZaloApiError) -> float | None:
+    """The seconds a 429 asks us to wait (1 when it does not say); None for another error."""
+    return (exc.retry_after or 1.0) if exc.code == 429 else None
 
 
 def _kind(inbound: Inbound) -> str:
