@@ -1,5 +1,7 @@
 """A repeating task owes one deadline per period: "mỗi tháng ít nhất một bài viết" from 01/2024 to
-10/5/2024 is five deadlines, the last day of each month (the last one the task's own end)."""
+10/5/2024 is five deadlines, the last day of each month (the last one the task's own end). One
+with no end ("thường xuyên") runs on: its periods reach MAX_OPEN_PERIODS ahead, counted from the
+one under way, and a daily roll (bot/publishing.py `roll_forward`) makes the next ones."""
 
 from __future__ import annotations
 
@@ -9,7 +11,7 @@ from datetime import date, timedelta
 
 from bot.domain import Repeat
 
-MAX_OPEN_PERIODS = 12  # an ongoing repeating task is expanded this far ahead
+MAX_OPEN_PERIODS = 12  # an ongoing repeating task's periods made, from the one under way
 
 
 @dataclass(frozen=True)
@@ -41,20 +43,37 @@ def _next_period(repeat: Repeat, day: date) -> tuple[str, date, date]:
     return f"{day.year}", first, date(day.year, 12, 31)
 
 
-def periods(repeat: Repeat, start: date | None, due: date | None, origin: date) -> list[Period]:
+def periods(
+    repeat: Repeat,
+    start: date | None,
+    due: date | None,
+    origin: date,
+    today: date | None = None,
+    *,
+    through: date | None = None,
+) -> list[Period]:
     """The deadlines a task makes. `origin` (the plan's date or the publish day) stands in for an
-    open start of a repeating task."""
+    open start of a repeating task. A repeating task with no end makes its periods up to the
+    MAX_OPEN_PERIODS-th counted from the one under way on `today` (default: `origin`), or from
+    its first if that is later; and at least up to the one holding `through` (periods already
+    made stay)."""
     if repeat is Repeat.NONE:
         return [Period("", start, due)]
     first_day = start or origin
+    anchor = _next_period(repeat, max(first_day, today or origin))[1]
     out: list[Period] = []
+    ahead = 0  # periods made from the anchor's on
     day = first_day
-    while len(out) < (10_000 if due else MAX_OPEN_PERIODS):
+    while len(out) < 10_000:
         key, p_start, p_end = _next_period(repeat, day)
         if due is not None and p_start > due:
+            break
+        if due is None and ahead >= MAX_OPEN_PERIODS and (through is None or p_start > through):
             break
         out.append(
             Period(key, max(p_start, first_day), min(p_end, due) if due is not None else p_end)
         )
+        if p_start >= anchor:
+            ahead += 1
         day = p_end + timedelta(days=1)
     return out

@@ -1,15 +1,17 @@
 """Publishing a plan: each unit in a task's audience owes a deadline (one per period for a repeating
 task) and its secretary and deputies get one tidy message with all their tasks. Amending a
-published plan tells each affected unit what changed, once per revision."""
+published plan tells each affected unit what changed, once per revision. A repeating task with no
+end is rolled forward once a day, so its units always owe periods ahead."""
 
 from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
+from datetime import date, datetime
 
 from bot.chat import Reply
 from bot.deliveries import Recipient, queue, recipient, unit_recipients
-from bot.domain import Member, Plan, PlanStatus, Task, Unit
+from bot.domain import Member, Plan, PlanStatus, Repeat, Task, Unit
 from bot.periods import periods
 from bot.services import Services
 from bot.tasklines import in_sight, line, task_buttons
@@ -71,17 +73,76 @@ def grassroots(units: list[Unit]) -> list[Unit]:
     return [u for u in units if u.kind.reports and not under_reporting(u)]
 
 
+def _origin(services: Services, plan: Plan) -> date:
+    """What stands in for an open start: the plan's date, else the day it was published (the
+    publish day itself while publishing)."""
+    if plan.issued is not None:
+        return plan.issued
+    if plan.published_at is not None:
+        return plan.published_at.astimezone(services.clock.tz).date()
+    return services.clock.now().date()
+
+
+def _open_ended(task: Task) -> bool:
+    return task.repeat is not Repeat.NONE and task.due is None
+
+
 async def _make_deadlines(services: Services, plan: Plan, task: Task) -> tuple[list[int], set[int]]:
-    """Create or move the task's deadlines; returns their ids and the units concerned."""
-    origin = plan.issued or services.clock.now().date()
+    """Create or move the task's deadlines; returns their ids and the units concerned. A task
+    with no end keeps the periods it has rolled to (amending does not cancel them)."""
+    today = services.clock.now().date()
+    through = await services.repos.deadlines.latest_start(task.id) if _open_ended(task) else None
     units = await audience_units(services, task)
     items = [
         NewDeadline(task.id, unit.id, p.key, p.start, p.due)
         for unit in units
-        for p in periods(task.repeat, task.start, task.due, origin)
+        for p in periods(
+            task.repeat, task.start, task.due, _origin(services, plan), today, through=through
+        )
     ]
     ids = await services.repos.deadlines.upsert(items)
     return ids, {u.id for u in units}
+
+
+async def roll_forward(services: Services, now: datetime | None = None) -> int:
+    """Once a day: a repeating task with no end ("thường xuyên") runs on, so each unit of its
+    audience gets the periods that have come within MAX_OPEN_PERIODS of today (bot/periods.py).
+    Only periods not over yet are made, never one that exists (answered, cancelled or not);
+    cancelled tasks and plans no longer published are left alone. Nobody is told: a period
+    comes into /viec and the reminders when its turn comes. One transaction, recorded with the
+    day and, when something was made, one audit entry; a second run makes nothing. Returns how
+    many deadlines were made."""
+    repos = services.repos
+    now = now or services.clock.now()
+    today = now.astimezone(services.clock.tz).date()
+    made = 0
+    tasks: list[str] = []
+    plan_ids: list[int] = []
+    async with services.db.transaction():
+        for plan in await repos.plans.published():
+            origin = _origin(services, plan)
+            for task in await repos.plans.tasks(plan.id):
+                if not _open_ended(task):
+                    continue
+                ahead = [
+                    p
+                    for p in periods(task.repeat, task.start, None, origin, today)
+                    if p.due is not None and p.due >= today
+                ]
+                units = await audience_units(services, task)
+                items = [
+                    NewDeadline(task.id, u.id, p.key, p.start, p.due) for u in units for p in ahead
+                ]
+                new = await repos.deadlines.add_missing(items)
+                if new:
+                    made += len(new)
+                    tasks.append(f"{plan.number} {task.ref}")
+                    if plan.id not in plan_ids:
+                        plan_ids.append(plan.id)
+        await repos.deadlines.record_rolled(today, now)
+        if made:
+            await repos.audit.record("roll", None, now, plans=plan_ids, tasks=tasks, deadlines=made)
+    return made
 
 
 async def publish(services: Services, plan: Plan, *, by: int | None = None) -> PublishSummary:

@@ -18,6 +18,7 @@ from datetime import date, datetime, time, timedelta
 from bot.chat import Choice, Reply
 from bot.deliveries import Recipient, queue, recipient, staff_recipients, unit_recipients
 from bot.domain import Plan, ReminderPolicy, Role, Task
+from bot.publishing import roll_forward
 from bot.services import Services
 from bot.settings import Settings
 from bot.status import late_entry, plan_status
@@ -248,15 +249,18 @@ class Reminders:
         return out
 
     async def tick(self, moment: datetime | None = None) -> int:
-        """Queue what is due now; a digest already queued today is not queued again. The first
-        tick at a sending time of a day also catches up the days missed since the last one that
-        was recorded, and records this day with the digests (one transaction): a restart neither
-        loses a day nor sends one twice."""
+        """Queue what is due now; a digest already queued today is not queued again. The day's
+        first tick rolls open-ended repeating tasks forward (`roll_forward`, once a day, in its
+        own transaction). The first tick at a sending time of a day also catches up the days
+        missed since the last one that was recorded, and records this day with the digests (one
+        transaction): a restart neither loses a day nor sends one twice."""
         moment = moment or self.services.clock.now()
         deadlines = self.services.repos.deadlines
+        today = moment.astimezone(self.services.clock.tz).date()
+        if await deadlines.rolled_on() != today:
+            await roll_forward(self.services, moment)  # before the day's reminders are computed
         last = await deadlines.reminders_computed_on()
         digests = await self.due_at(moment, since=last) + await self.weekly_at(moment)
-        today = moment.astimezone(self.services.clock.tz).date()
         record = last != today and self.sending_time(moment)
         queued = 0
         async with self.services.db.transaction():

@@ -105,6 +105,40 @@ class DeadlineRepository:
             )
         return ids
 
+    async def add_missing(self, items: Sequence[NewDeadline]) -> list[NewDeadline]:
+        """Create those of the deadlines that do not exist yet; an existing one (answered,
+        cancelled or not) is left as it is. Returns the ones created."""
+        existing: set[tuple[int, int, str]] = set()
+        for task_id in sorted({d.task_id for d in items}):
+            rows = await self._db.fetch_all(
+                "SELECT unit_id, period FROM deadlines WHERE task_id = ?", (task_id,)
+            )
+            existing |= {(task_id, r[0], r[1]) for r in rows}
+        new = [d for d in items if (d.task_id, d.unit_id, d.period) not in existing]
+        await self._db.execute_many(
+            "INSERT INTO deadlines(task_id, unit_id, period, start_date, due_date)"
+            " VALUES (?, ?, ?, ?, ?) ON CONFLICT(task_id, unit_id, period) DO NOTHING",
+            [
+                (
+                    d.task_id,
+                    d.unit_id,
+                    d.period,
+                    d.start.isoformat() if d.start else None,
+                    d.due.isoformat() if d.due else None,
+                )
+                for d in new
+            ],
+        )
+        return new
+
+    async def latest_start(self, task_id: int) -> date | None:
+        """The first day of the task's latest deadline not cancelled (None: none has a start)."""
+        text = await self._db.fetch_value(
+            "SELECT max(start_date) FROM deadlines WHERE task_id = ? AND cancelled_at IS NULL",
+            (task_id,),
+        )
+        return date.fromisoformat(text) if text else None
+
     async def cancel_except(self, task_id: int, keep: Sequence[int], now: datetime) -> list[int]:
         """Cancel the task's open deadlines not in `keep`; returns the unit ids affected."""
         where = "task_id = ? AND cancelled_at IS NULL"
@@ -169,6 +203,20 @@ class DeadlineRepository:
         transaction as the digests, so a restart neither loses nor repeats them."""
         await self._db.execute(
             "INSERT INTO reminder_runs(name, day, computed_at) VALUES ('daily', ?, ?)"
+            " ON CONFLICT(name) DO UPDATE SET day = excluded.day,"
+            " computed_at = excluded.computed_at",
+            (day.isoformat(), utc_iso(now)),
+        )
+
+    async def rolled_on(self) -> date | None:
+        """The last day open-ended repeating tasks were rolled forward (None: never)."""
+        text = await self._db.fetch_value("SELECT day FROM reminder_runs WHERE name = 'roll'")
+        return date.fromisoformat(text) if text else None
+
+    async def record_rolled(self, day: date, now: datetime) -> None:
+        """`day`'s roll is done: written in the transaction that made its deadlines."""
+        await self._db.execute(
+            "INSERT INTO reminder_runs(name, day, computed_at) VALUES ('roll', ?, ?)"
             " ON CONFLICT(name) DO UPDATE SET day = excluded.day,"
             " computed_at = excluded.computed_at",
             (day.isoformat(), utc_iso(now)),

@@ -4,15 +4,19 @@ and pressing one opens that period's form, not the first open one."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, datetime
 
 from bot.chat import Reply
 from bot.clock import FrozenClock
 from bot.domain import DeadlineState, ReminderPolicy, Repeat
-from bot.publishing import publish
+from bot.periods import periods
+from bot.publishing import amend, publish, roll_forward
 from bot.reminders import Reminders
 from bot.services import Services
+from bot.status import plan_status
 from handlers.routes import build_router
+from storage.plans import NewPlan
 from tests.chatkit import Person
 from tests.conftest import VN
 from tests.planning import draft, member, task
@@ -196,7 +200,7 @@ ONGOING = task(
     "II.3",
     "Sinh hoạt chuyên đề",
     start=date(2024, 3, 1),
-    due=None,  # open-ended: twelve months are made ahead
+    due=None,  # open-ended: twelve months are made, from the one under way
     repeat=Repeat.MONTHLY,
 )
 
@@ -276,3 +280,206 @@ async def test_a_digest_does_not_remind_a_week_beyond_the_next(
         ["📄 Chi tiết II.4 · tuần 15/2024"],
     ]
     assert "tuần 17/2024" not in digest.reply.text
+
+
+# An open-ended repeating task runs on: the day's first reminder tick rolls its periods forward.
+
+STUDY = task(
+    "II.3",
+    "Sinh hoạt chuyên đề",
+    start=date(2024, 1, 1),
+    due=None,
+    when="thường xuyên, hằng tháng",
+    repeat=Repeat.MONTHLY,
+)
+GRASSROOTS = ("CBVP", "CBBAO", "DBPT")  # audience "all" in the sample organisation
+
+
+async def owed(org: Services, ref: str = "II.3") -> dict[str, set[str]]:
+    """Each unit's periods of a task, not cancelled, by unit code."""
+    out: dict[str, set[str]] = {}
+    for plan in await org.repos.plans.published():
+        for t in await org.repos.plans.tasks(plan.id, include_cancelled=True):
+            for v in await org.repos.deadlines.for_task(t.id) if t.ref == ref else []:
+                out.setdefault(v.unit_code, set()).add(v.deadline.period)
+    return out
+
+
+def months(first: tuple[int, int], last: tuple[int, int]) -> set[str]:
+    """The period keys of the months from `first` to `last`, both included."""
+    (y, m), out = first, set()
+    while (y, m) <= last:
+        out.add(f"{y}-{m:02d}")
+        y, m = (y + 1, 1) if m == 12 else (y, m + 1)
+    return out
+
+
+async def queued(org: Services) -> int:
+    return int(await org.db.fetch_value("SELECT count(*) FROM outbox"))
+
+
+async def test_a_monthly_task_published_in_january_2024_is_owed_and_reminded_in_2025(
+    org: Services, clock: FrozenClock
+) -> None:
+    an = await member(org, "CBVP", "1", "An")  # secretary of Chi bộ Văn phòng
+    clock.set(datetime(2024, 1, 10, 9, 0, tzinfo=VN))
+    plan = await draft(org, STUDY)
+    await publish(org, plan)
+    assert await owed(org) == {u: months((2024, 1), (2024, 12)) for u in GRASSROOTS}
+    reminders = Reminders(org)
+    for month in range(2, 13):  # the bot runs on through 2024
+        clock.set(datetime(2024, month, 15, 9, 0, tzinfo=VN))
+        await reminders.tick()
+    # Friday 21/2/2025, 7 days before February's deadline: Chi bộ Văn phòng is reminded of it
+    clock.set(datetime(2025, 2, 21, 8, 30, tzinfo=VN))
+    await reminders.tick()
+    [digest] = [
+        r
+        for r in await org.repos.outbox.due(clock.now(), 100)
+        if r.key.endswith(":date=2025-02-21")
+    ]
+    assert digest.member_id == an.id
+    assert ["📝 Báo cáo II.3 · tháng 2/2025"] in labels(digest.reply)
+    # every unit owes each month up to the twelfth from the one under way
+    assert await owed(org) == {u: months((2024, 1), (2026, 1)) for u in GRASSROOTS}
+    # and /tinhhinh judges the task on February 2025
+    published = await org.repos.plans.get(plan.id)
+    assert published is not None
+    [status] = await plan_status(org, published, clock.now().date())
+    assert status.period == "2025-02" and status.counts["pending"] == len(GRASSROOTS)
+
+
+async def test_rolling_tells_nobody_and_running_it_twice_adds_nothing(
+    org: Services, clock: FrozenClock
+) -> None:
+    await member(org, "CBVP", "1", "An")
+    await publish(org, await draft(org, ONGOING))  # on 1/3/2024: March 2024 to February 2025
+    before = await queued(org)
+    clock.set(datetime(2024, 6, 10, 9, 0, tzinfo=VN))
+    assert await roll_forward(org) == 3 * len(GRASSROOTS)  # March, April, May 2025
+    assert await owed(org) == {u: months((2024, 3), (2025, 5)) for u in GRASSROOTS}
+    assert await roll_forward(org) == 0
+    clock.set(datetime(2024, 6, 20, 9, 0, tzinfo=VN))  # later the same month: nothing new yet
+    assert await roll_forward(org) == 0
+    assert await owed(org) == {u: months((2024, 3), (2025, 5)) for u in GRASSROOTS}
+    assert await queued(org) == before  # nobody was sent anything
+    [entry] = [e.detail for e in await org.repos.audit.entries(action="roll")]
+    assert entry["deadlines"] == 3 * len(GRASSROOTS) and entry["tasks"] == ["185-KH/ĐUK II.3"]
+
+
+async def test_the_days_first_tick_rolls_even_on_a_sunday_and_later_ticks_do_not(
+    org: Services, clock: FrozenClock
+) -> None:
+    await publish(org, await draft(org, ONGOING))
+    clock.set(datetime(2024, 6, 9, 0, 5, tzinfo=VN))  # Sunday, just after midnight
+    reminders = Reminders(org)
+    await reminders.tick()
+    assert await org.repos.deadlines.rolled_on() == date(2024, 6, 9)
+    assert "2025-05" in (await owed(org))["CBVP"]
+    clock.set(datetime(2024, 6, 9, 0, 6, tzinfo=VN))
+    await reminders.tick()
+    assert len(await org.repos.audit.entries(action="roll")) == 1
+
+
+async def test_a_cancelled_task_and_a_plan_no_longer_published_are_not_rolled(
+    org: Services, clock: FrozenClock
+) -> None:
+    await publish(org, await draft(org, ONGOING, CONTEST))
+    published = await org.repos.plans.by_number("185-KH/ĐUK")
+    assert published is not None
+    new = NewPlan(
+        published.number,
+        published.title,
+        published.issued,
+        published.issuer,
+        "test",
+        None,
+        {},
+        (CONTEST,),
+    )
+    assert (await amend(org, published, new)).cancelled == ["II.3"]
+    other = await draft(org, replace(ONGOING, ref="IV.1"), number="200-KH/ĐUK")
+    await publish(org, other)
+    await org.db.execute("UPDATE plans SET status = 'archived' WHERE id = ?", (other.id,))
+    clock.set(datetime(2025, 6, 10, 9, 0, tzinfo=VN))
+    assert await roll_forward(org) == 0
+    assert await owed(org) == {}  # II.3's deadlines were cancelled with it, none came back
+    archived = await org.repos.plans.tasks(other.id)
+    assert {v.deadline.period for v in await org.repos.deadlines.for_task(archived[0].id)} == (
+        months((2024, 3), (2025, 2))
+    )
+    assert await org.repos.audit.entries(action="roll") == []
+
+
+async def test_answered_periods_are_untouched_by_the_roll(
+    org: Services, clock: FrozenClock
+) -> None:
+    await member(org, "CBVP", "1", "An")
+    await publish(org, await draft(org, ONGOING))
+    clock.set(datetime(2024, 4, 10, 9, 0, tzinfo=VN))
+    an = Person(build_router(org), "1")
+    await an.says("/baocao II.3")
+    await reports_done(an)
+    april = (await states(org, "II.3"))["2024-04"]
+    assert april is DeadlineState.DONE
+    unit = await org.repos.units.by_code("CBVP")
+    assert unit is not None
+    answered = [
+        v.deadline
+        for v in await org.repos.deadlines.for_unit(unit.id, open_only=False)
+        if v.deadline.period == "2024-04"
+    ]
+    clock.set(datetime(2025, 4, 2, 9, 0, tzinfo=VN))  # a year on: April 2024 is long over
+    assert await roll_forward(org) > 0
+    after = await states(org, "II.3")
+    assert after["2024-04"] is DeadlineState.DONE and after["2026-03"] is DeadlineState.PENDING
+    assert answered == [
+        v.deadline
+        for v in await org.repos.deadlines.for_unit(unit.id, open_only=False)
+        if v.deadline.period == "2024-04"
+    ]
+    # the months the bot was not there for (March 2025 is over) are not made late after the fact
+    assert "2025-03" not in after and "2025-04" in after
+
+
+async def test_amending_keeps_the_rolled_periods_and_their_answers(
+    org: Services, clock: FrozenClock
+) -> None:
+    await member(org, "CBVP", "1", "An")
+    await publish(org, await draft(org, ONGOING))
+    clock.set(datetime(2025, 1, 10, 9, 0, tzinfo=VN))
+    await roll_forward(org)
+    an = Person(build_router(org), "1")
+    await an.says("/baocao II.3")
+    await reports_done(an)  # January 2025 answered
+    rolled = await owed(org)
+    assert rolled["CBVP"] == months((2024, 3), (2025, 12))
+    published = await org.repos.plans.by_number("185-KH/ĐUK")
+    assert published is not None
+    renamed = replace(ONGOING, title="Sinh hoạt chuyên đề hằng tháng")
+    new = NewPlan(
+        published.number,
+        published.title,
+        published.issued,
+        published.issuer,
+        "test",
+        None,
+        {},
+        (renamed,),
+    )
+    assert (await amend(org, published, new)).changed == ["II.3"]
+    assert await owed(org) == rolled  # nothing cancelled
+    assert (await states(org, "II.3"))["2025-01"] is DeadlineState.DONE
+
+
+def test_an_open_ended_task_reaches_twelve_periods_from_the_one_under_way() -> None:
+    def keys(today: date, through: date | None = None) -> list[str]:
+        made = periods(
+            Repeat.QUARTERLY, date(2024, 1, 1), None, date(2024, 1, 5), today, through=through
+        )
+        return [p.key for p in made]
+
+    assert keys(date(2024, 2, 1)) == [f"{y}-Q{q}" for y in (2024, 2025, 2026) for q in (1, 2, 3, 4)]
+    assert keys(date(2025, 5, 1))[-1] == "2028-Q1"  # Q2 2025 and eleven more
+    # those already made stay, even when the clock is behind the day they were made on
+    assert keys(date(2024, 2, 1), through=date(2028, 1, 1))[-1] == "2028-Q1"
