@@ -144,6 +144,7 @@ async def build_app(
             texts=texts,
             on_unreachable=unreachable,
             default_menu=tuple(MenuCommand(c, texts(f"menu.{c}")) for c in MENUS[None]),
+            hold=services.notifier.held,
         )
     if settings.zalo_token:
         app.zalo = zalo_channel(settings, services, router, poll_timeout, request_timeout, limits)
@@ -180,4 +181,5 @@ def zalo_channel(
         on_unreachable=unreachable,
         clock=services.clock,
         public_files=public,
+        hold=services.notifier.held,
     )

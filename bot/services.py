@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextvars
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -56,6 +58,9 @@ class Repos:
         )
 
 
+_held: contextvars.ContextVar[list[bool] | None] = contextvars.ContextVar("held", default=None)
+
+
 class Notifier:
     """Tells the outbox sender that something was queued (set up by the composition root)."""
 
@@ -66,8 +71,26 @@ class Notifier:
         self._listeners.append(listener)
 
     def queued(self) -> None:
+        pending = _held.get()
+        if pending is not None:
+            pending.append(True)
+            return
         for listener in self._listeners:
             listener()
+
+    @contextmanager
+    def held(self) -> Iterator[None]:
+        """What is queued inside (in this task) is told when the block ends: a channel handles
+        an update and sends its replies inside, so that an update's own replies go before what
+        it queued (the confirmation of a registration before the task list it queued)."""
+        pending: list[bool] = []
+        token = _held.set(pending)
+        try:
+            yield
+        finally:
+            _held.reset(token)
+            if pending:
+                self.queued()
 
 
 @dataclass(frozen=True)

@@ -11,10 +11,12 @@ far less CPU per call than python-telegram-bot's httpx default."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import html
 import logging
 import os
 from collections.abc import Awaitable, Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from pathlib import Path
@@ -61,6 +63,9 @@ CAPTION_LIMIT = int(MessageLimit.CAPTION_LENGTH)  # 1024
 POLL_INTERVAL = 0.02
 
 Handle = Callable[[Inbound], Awaitable[list[Reply]]]
+# Around the handling of an update and the sending of its replies (the composition root holds
+# the outbox's wake-up there, so that what an update queued goes after its own replies).
+Hold = Callable[[], AbstractContextManager[None]]
 Unreachable = Callable[[str, str, str], Awaitable[None]]  # channel, chat_id, reason
 
 
@@ -256,9 +261,11 @@ class TelegramChannel:
         texts: Texts,
         on_unreachable: Unreachable,
         default_menu: tuple[MenuCommand, ...] = (),
+        hold: Hold = contextlib.nullcontext,
     ) -> None:
         self.config = config
         self._handle = handle
+        self._hold = hold
         self._texts = texts
         self._on_unreachable = on_unreachable
         self._default_menu = default_menu
@@ -365,9 +372,10 @@ class TelegramChannel:
         log.info("update %s from user %s: %s", inbound.update_id, inbound.user_id, _kind(inbound))
         if inbound.attachment is not None:
             inbound = replace(inbound, attachment=await self._download(inbound.attachment))
-        replies = await self._handle(inbound)
-        for reply in replies:
-            await self.send(inbound.chat_id, reply)
+        with self._hold():  # what the update queued goes after its replies
+            replies = await self._handle(inbound)
+            for reply in replies:
+                await self.send(inbound.chat_id, reply)
 
     async def _on_press(self, update: Update) -> None:
         """Answer the callback query at once, so the button stops spinning whatever happens

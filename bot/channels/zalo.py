@@ -65,6 +65,7 @@ NO_UPDATE = 408  # getUpdates: nothing came within the timeout
 TYPED_ANSWER_ACTIONS = frozenset({"f:-skip", "f:-keep"})
 
 Handle = Callable[[Inbound], Awaitable[list[Reply]]]
+Hold = Callable[[], contextlib.AbstractContextManager[None]]  # as in bot/channels/telegram.py
 Unreachable = Callable[[str, str, str], Awaitable[None]]  # channel, chat_id, reason
 
 
@@ -367,9 +368,11 @@ class ZaloChannel:
         *,
         public_files: PublicFiles | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
+        hold: Hold = contextlib.nullcontext,
     ) -> None:
         self.config = config
         self._handle = handle
+        self._hold = hold
         self._texts = texts
         self._choices = choices
         self._on_unreachable = on_unreachable
@@ -502,14 +505,15 @@ class ZaloChannel:
                 return
             if resolved.value is not None:
                 inbound = replace(inbound, text=None, choice=resolved.value)
-        replies = await self._handle(inbound)
-        offered = [shown for r in replies if (shown := shown_choices(r)) is not None]
-        if offered:
-            await self._choices.remember(ZALO.value, inbound.chat_id, offered[-1], self._now())
-        elif replies:
-            await self._choices.forget(ZALO.value, inbound.chat_id)
-        for reply in replies:
-            await self.send(inbound.chat_id, reply)
+        with self._hold():  # what the update queued goes after its replies
+            replies = await self._handle(inbound)
+            offered = [shown for r in replies if (shown := shown_choices(r)) is not None]
+            if offered:
+                await self._choices.remember(ZALO.value, inbound.chat_id, offered[-1], self._now())
+            elif replies:
+                await self._choices.forget(ZALO.value, inbound.chat_id)
+            for reply in replies:
+                await self.send(inbound.chat_id, reply)
 
     async def _say_wrong_number(self, chat_id: str) -> None:
         shown = await self._choices.shown(ZALO.value, chat_id)
