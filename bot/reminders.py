@@ -11,6 +11,7 @@ meanwhile."""
 
 from __future__ import annotations
 
+import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -25,6 +26,8 @@ from bot.status import late_entry, plan_status
 from bot.tasklines import TaskLine, in_sight, line, task_buttons
 from bot.worktime import QuietHours, WorkCalendar
 from storage.deadlines import DeadlineView
+
+log = logging.getLogger(__name__)
 
 DEFAULT_POLICY = ReminderPolicy()
 FORM_FLOW = "form"  # handlers.forms.FLOW
@@ -258,7 +261,10 @@ class Reminders:
         deadlines = self.services.repos.deadlines
         today = moment.astimezone(self.services.clock.tz).date()
         if await deadlines.rolled_on() != today:
-            await roll_forward(self.services, moment)  # before the day's reminders are computed
+            try:  # before the day's reminders are computed; a failure must not stop them
+                await roll_forward(self.services, moment)
+            except Exception:
+                log.exception("rolling repeating tasks forward failed; the next tick tries again")
         last = await deadlines.reminders_computed_on()
         digests = await self.due_at(moment, since=last) + await self.weekly_at(moment)
         record = last != today and self.sending_time(moment)

@@ -6,6 +6,7 @@ from datetime import date, datetime, time, timedelta
 
 import pytest
 
+import bot.reminders
 from bot.clock import FrozenClock
 from bot.domain import DeadlineState, ReminderPolicy, Role
 from bot.publishing import publish
@@ -315,3 +316,17 @@ async def test_an_escalation_day_missed_is_raised_once_when_back(
     assert sent == {
         date(2024, 5, 8): ["late:Văn phòng:II.3 x3 units", "late:Thường trực:II.3 x3 units"],
     }
+
+
+async def test_a_failed_roll_of_repeating_tasks_does_not_stop_the_days_reminders(
+    org: Services, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await member(org, "CBVP", "1", "An")
+    await _published(org)
+
+    async def broken(services: Services, moment: datetime) -> None:
+        raise RuntimeError("the roll broke")
+
+    monkeypatch.setattr(bot.reminders, "roll_forward", broken)
+    clock.set(datetime(2024, 4, 17, 8, 0, tzinfo=VN))
+    assert await Reminders(org).tick() == 1
