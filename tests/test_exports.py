@@ -440,8 +440,8 @@ async def test_word_report_is_a_party_document_with_counts_per_task(
     assert [c.text for c in summary.rows[-1].cells][3:] == ["5", "1", "4", "2", "12"]
     section = doc.sections[0]
     margins = (section.top_margin, section.bottom_margin, section.left_margin, section.right_margin)
-    assert [round(m.cm, 2) for m in margins] == [2, 2, 3, 1.5]
-    assert round(section.page_width.cm, 1) == 21.0
+    assert [round(m.cm, 2) if m is not None else None for m in margins] == [2, 2, 3, 1.5]
+    assert section.page_width is not None and round(section.page_width.cm, 1) == 21.0
     assert doc.styles["Normal"].font.name == "Times New Roman"
 
 
@@ -468,7 +468,8 @@ async def test_word_nomination_list_has_a_table_of_the_nominees(
     assert rows[3][0] == "II. CÁ NHÂN (2)"
     assert [r[1] for r in rows[4:]] == ["Nguyễn Văn Bình", "Lê Thị Cúc"]
     assert rows[4][2:4] == ["Phó Giám đốc", "Sở Tài chính"]
-    assert doc.sections[0].page_width > doc.sections[0].page_height  # landscape
+    width, height = doc.sections[0].page_width, doc.sections[0].page_height
+    assert width is not None and height is not None and width > height  # landscape
 
 
 async def test_an_office_template_in_the_data_dir_is_used(world: World, tmp_path: Path) -> None:

@@ -11,6 +11,7 @@ from bot.publishing import publish
 from bot.services import Services
 from handlers.routes import build_router
 from storage.answers import AnswerStatus
+from storage.outbox import OutboxItem
 from tests.chatkit import Person
 from tests.conftest import VN
 from tests.planning import draft, member, task
@@ -144,6 +145,6 @@ async def test_secretaries_cannot_review(org: Services) -> None:
     assert "không dành cho" in answer.text
 
 
-async def _queued(org: Services, kind: str) -> list:
+async def _queued(org: Services, kind: str) -> list[OutboxItem]:
     rows = await org.repos.outbox.due(org.clock.now(), 100)
     return [r for r in rows if r.kind == kind]

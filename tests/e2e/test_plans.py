@@ -12,6 +12,7 @@ from bot.chat import Reply
 from bot.domain import Member, Role
 from bot.publishing import amend, publish
 from storage.outbox import NewMessage
+from storage.plans import NewTask
 from tests.e2e.conftest import Bot
 from tests.e2e.harness import TgUser, buttons
 from tests.planning import draft, member, task
@@ -28,7 +29,7 @@ async def registered(
     return person, m
 
 
-def sample_tasks() -> list:
+def sample_tasks() -> list[NewTask]:
     return [
         task(
             "II.6",

@@ -206,9 +206,9 @@ async def server() -> AsyncIterator[str]:
                 fields[name] = {"filename": value.filename, "size": len(content)}
             else:
                 fields[name] = value
-        body = {"ok": True, "result": {"fields": fields, "type": request.content_type}}
         agent = request.headers.get("User-Agent", "")
-        body["result"]["agent"] = agent
+        result = {"fields": fields, "type": request.content_type, "agent": agent}
+        body = {"ok": True, "result": result}
         return web.json_response(body)
 
     async def slow(request: web.Request) -> web.Response:
