@@ -4,6 +4,7 @@ test, the real python-telegram-bot Application polling it over HTTP."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -63,28 +64,45 @@ class Bot:
 FAST_LIMITS = RateLimits(overall_rate=1000, overall_burst=100, chat_rate=100, chat_burst=100)
 
 
-def bot_settings(emulator: EmulatorThread, token: str, data_dir: Path) -> Settings:
+def bot_settings(emulator: EmulatorThread, token: str, data_dir: Path, **extra: Any) -> Settings:
+    """A bot on the Telegram emulator with its own token and data (`extra`: other settings)."""
     return Settings(
         telegram_token=token,
         telegram_api_url=emulator.api_url,
         telegram_file_url=emulator.file_url,
         data_dir=data_dir,
         _env_file=None,  # type: ignore[call-arg]
+        **extra,
     )
+
+
+async def new_app(settings: Settings, clock: FrozenClock, *, seed: bool = True) -> App:
+    """The app under test, not started: short polls, fast pacing, the sample units (`seed`)."""
+    app = await build_app(settings, clock=clock, poll_timeout=1, limits=FAST_LIMITS)
+    if seed:
+        async with app.db.transaction():
+            await app.services.repos.units.upsert_many(SAMPLE_UNITS, clock.now())
+    return app
+
+
+@asynccontextmanager
+async def unstarted_bot(emulator: EmulatorThread, data_dir: Path) -> AsyncIterator[Bot]:
+    """A new bot (token, database with the sample units, its app not started yet), the
+    emulator's flood limits off for it; the caller starts and stops the app."""
+    token = new_token()
+    settings = bot_settings(emulator, token, data_dir)
+    clock = FrozenClock(VN, START)
+    app = await new_app(settings, clock)
+    async with httpx.AsyncClient(timeout=httpx.Timeout(30.0)) as http:
+        bot = Bot(app, emulator, token, http, clock, settings)
+        await bot.limits(enabled=False)
+        yield bot
 
 
 @pytest.fixture
 async def tg(emulator: EmulatorThread, tmp_path: Path) -> AsyncIterator[Bot]:
-    token = new_token()
-    settings = bot_settings(emulator, token, tmp_path)
-    clock = FrozenClock(VN, START)
-    app = await build_app(settings, clock=clock, poll_timeout=1, limits=FAST_LIMITS)
-    async with app.db.transaction():
-        await app.services.repos.units.upsert_many(SAMPLE_UNITS, clock.now())
-    async with httpx.AsyncClient(timeout=httpx.Timeout(30.0)) as http:
-        bot = Bot(app, emulator, token, http, clock, settings)
-        await bot.limits(enabled=False)
-        await app.start(schedule=False)
+    async with unstarted_bot(emulator, tmp_path) as bot:
+        await bot.app.start(schedule=False)
         try:
             yield bot
         finally:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import itertools
 import secrets
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,11 +28,12 @@ def new_user_id() -> int:
 
 
 @dataclass
-class TgUser:
-    """A person in Telegram, scripted."""
+class ScriptedUser:
+    """A person on a messenger, scripted through the emulator's control API (the part both
+    emulators share: bot/sandbox/emulator_base.py)."""
 
     http: httpx.AsyncClient
-    base: str  # .../_control/bots/<token>
+    base: str  # .../_control/<bots or zalo>/<token>
     user_id: int
     name: str = "Nguyễn Văn An"
     seen: int = 0
@@ -46,6 +48,49 @@ class TgUser:
         assert resp.status_code < 400, resp.text
         result: dict[str, Any] = resp.json()
         return result
+
+    async def send_sticker(self) -> dict[str, Any]:
+        return await self._post("sticker")
+
+    async def block(self, blocked: bool = True) -> None:
+        await self._post("block", blocked=blocked)
+
+    async def read(self, count: int = 1, wait: float = 10.0) -> list[dict[str, Any]]:
+        """Wait for `count` new messages from the bot (returns as soon as they are there)."""
+        resp = await self.http.get(
+            f"{self._me}/messages",
+            params={"since": self.seen, "min_count": count, "timeout": wait},
+        )
+        messages: list[dict[str, Any]] = resp.json()["messages"]
+        assert len(messages) >= count, (
+            f"expected {count} new message(s), got {[m.get('text') for m in messages]}"
+        )
+        self.seen += len(messages)
+        self.inbox.extend(messages)
+        return messages
+
+    async def read_one(self, wait: float = 10.0) -> dict[str, Any]:
+        return (await self.read(1, wait))[-1]
+
+    async def read_until(self, words: str, wait: float = 10.0) -> dict[str, Any]:
+        """Read until a message containing `words` comes (the ones before it are kept too)."""
+        deadline = time.monotonic() + wait
+        while (left := deadline - time.monotonic()) > 0:
+            for message in await self.read(1, left):
+                if words in message["text"]:
+                    return message
+        raise AssertionError(f"no message with {words!r}; got {[m['text'] for m in self.inbox]}")
+
+    async def history(self) -> list[dict[str, Any]]:
+        """Every message the bot sent to this person, as they stand now (edits applied)."""
+        resp = await self.http.get(f"{self._me}/messages", params={"since": 0, "min_count": 0})
+        result: list[dict[str, Any]] = resp.json()["messages"]
+        return result
+
+
+@dataclass
+class TgUser(ScriptedUser):
+    """A person in Telegram, scripted."""
 
     async def send(self, text: str) -> dict[str, Any]:
         first, _, last = self.name.partition(" ")
@@ -71,35 +116,6 @@ class TgUser:
             mime_type=mime_type,
             content_base64=base64.b64encode(content).decode(),
         )
-
-    async def send_sticker(self) -> dict[str, Any]:
-        return await self._post("sticker")
-
-    async def block(self, blocked: bool = True) -> None:
-        await self._post("block", blocked=blocked)
-
-    async def read(self, count: int = 1, wait: float = 10.0) -> list[dict[str, Any]]:
-        """Wait for `count` new messages from the bot (returns as soon as they are there)."""
-        resp = await self.http.get(
-            f"{self._me}/messages",
-            params={"since": self.seen, "min_count": count, "timeout": wait},
-        )
-        messages: list[dict[str, Any]] = resp.json()["messages"]
-        assert len(messages) >= count, (
-            f"expected {count} new message(s), got {[m.get('text') for m in messages]}"
-        )
-        self.seen += len(messages)
-        self.inbox.extend(messages)
-        return messages
-
-    async def read_one(self, wait: float = 10.0) -> dict[str, Any]:
-        return (await self.read(1, wait))[-1]
-
-    async def history(self) -> list[dict[str, Any]]:
-        """Every message the bot sent to this person, as they stand now (edits applied)."""
-        resp = await self.http.get(f"{self._me}/messages", params={"since": 0, "min_count": 0})
-        result: list[dict[str, Any]] = resp.json()["messages"]
-        return result
 
 
 def buttons(message: dict[str, Any]) -> list[str]:

@@ -18,16 +18,14 @@ from typing import Any
 import httpx
 import pytest
 
-from bot.app import build_app
 from bot.chat import Reply
-from bot.clock import FrozenClock
 from bot.health import SENDER_TASK, Health
 from bot.sandbox.emulator_thread import EmulatorThread
 from bot.sandbox.telegram_emulator import TelegramEmulator
 from bot.webhook import SECRET_HEADER, WebServer
 from storage.outbox import NewMessage
-from tests.conftest import SAMPLE_UNITS, START, VN, make_invite
-from tests.e2e.conftest import FAST_LIMITS, Bot, bot_settings
+from tests.conftest import make_invite
+from tests.e2e.conftest import Bot, new_app, unstarted_bot
 from tests.e2e.harness import TgUser, buttons, new_token, new_user_id
 
 SECRET = "webhook_Secret-42"
@@ -69,7 +67,7 @@ class Hooked:
     async def restart(self) -> None:
         await self.stop()
         b = self.bot
-        b.app = await build_app(b.settings, clock=b.clock, poll_timeout=1, limits=FAST_LIMITS)
+        b.app = await new_app(b.settings, b.clock, seed=False)
         await self.start(self.port)
 
     async def webhook_info(self) -> dict[str, Any]:
@@ -82,16 +80,8 @@ class Hooked:
 
 @pytest.fixture
 async def hooked(emulator: EmulatorThread, tmp_path: Path) -> AsyncIterator[Hooked]:
-    token = new_token()
-    settings = bot_settings(emulator, token, tmp_path)
-    clock = FrozenClock(VN, START)
-    app = await build_app(settings, clock=clock, poll_timeout=1, limits=FAST_LIMITS)
-    async with app.db.transaction():
-        await app.services.repos.units.upsert_many(SAMPLE_UNITS, clock.now())
-    async with httpx.AsyncClient(timeout=httpx.Timeout(30.0)) as http:
-        bot = Bot(app, emulator, token, http, clock, settings)
-        await bot.limits(enabled=False)
-        hooked = Hooked(bot, WebServer(Health(app.db, "webhook"), "127.0.0.1", 0), 0)
+    async with unstarted_bot(emulator, tmp_path) as bot:
+        hooked = Hooked(bot, WebServer(Health(bot.app.db, "webhook"), "127.0.0.1", 0), 0)
         await hooked.start()
         try:
             yield hooked
@@ -181,7 +171,7 @@ async def test_updates_sent_while_the_bot_is_down_arrive_when_it_is_back(hooked:
     assert info["pending_update_count"] == 2
     assert info["last_error_message"] == "Connection refused"
     b = tg
-    b.app = await build_app(b.settings, clock=b.clock, poll_timeout=1, limits=FAST_LIMITS)
+    b.app = await new_app(b.settings, b.clock, seed=False)
     await hooked.start(hooked.port)
     await an.read(2)
     await asyncio.sleep(0.3)

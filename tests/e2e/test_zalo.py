@@ -15,7 +15,7 @@ import json
 import re
 import time
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -25,7 +25,7 @@ import pytest
 from aiohttp import web
 from PIL import Image
 
-from bot.app import App, build_app
+from bot.app import App
 from bot.channels.zalo import (
     ZaloApiError,
     ZaloClient,
@@ -49,9 +49,9 @@ from bot.settings import Settings
 from handlers import link
 from messages import Texts
 from storage.choices import ShownChoices, match
-from tests.conftest import SAMPLE_UNITS, START, VN, make_invite
-from tests.e2e.conftest import FAST_LIMITS
-from tests.e2e.harness import TgUser, new_token, new_user_id
+from tests.conftest import START, VN, make_invite
+from tests.e2e.conftest import Bot, bot_settings, new_app
+from tests.e2e.harness import ScriptedUser, TgUser, new_token, new_user_id
 from tests.planning import draft, task
 
 
@@ -62,29 +62,14 @@ def zemu() -> Iterator[EmulatorThread]:
 
 
 @dataclass
-class ZaloUser:
+class ZaloUser(ScriptedUser):
     """A person in Zalo, scripted through the emulator's control API."""
 
-    http: httpx.AsyncClient
-    base: str  # .../_control/zalo/<token>
-    user_id: int
     name: str = "Trần Thị Bình"
-    seen: int = 0
-    inbox: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def zalo_id(self) -> str:
         return wire_id(self.user_id)
-
-    @property
-    def _me(self) -> str:
-        return f"{self.base}/users/{self.user_id}"
-
-    async def _post(self, path: str, **body: Any) -> dict[str, Any]:
-        resp = await self.http.post(f"{self._me}/{path}", json=body)
-        assert resp.status_code < 400, resp.text
-        result: dict[str, Any] = resp.json()
-        return result
 
     async def send(self, text: str) -> dict[str, Any]:
         return await self._post("messages", text=text, display_name=self.name)
@@ -93,68 +78,25 @@ class ZaloUser:
         encoded = base64.b64encode(content).decode()
         return await self._post("photo", content_base64=encoded, caption=caption)
 
-    async def send_sticker(self) -> dict[str, Any]:
-        return await self._post("sticker")
-
     async def send_unsupported(self) -> dict[str, Any]:
         return await self._post("unsupported")
 
-    async def block(self, blocked: bool = True) -> None:
-        await self._post("block", blocked=blocked)
-
-    async def read(self, count: int = 1, wait: float = 10.0) -> list[dict[str, Any]]:
-        resp = await self.http.get(
-            f"{self._me}/messages", params={"since": self.seen, "min_count": count, "timeout": wait}
-        )
-        messages: list[dict[str, Any]] = resp.json()["messages"]
-        assert len(messages) >= count, f"expected {count}, got {[m['text'] for m in messages]}"
-        self.seen += len(messages)
-        self.inbox.extend(messages)
-        return messages
-
-    async def read_one(self, wait: float = 10.0) -> dict[str, Any]:
-        return (await self.read(1, wait))[-1]
-
-    async def read_until(self, words: str, wait: float = 10.0) -> dict[str, Any]:
-        """Read until a message containing `words` comes (the ones before it are kept too)."""
-        deadline = time.monotonic() + wait
-        while (left := deadline - time.monotonic()) > 0:
-            for message in await self.read(1, left):
-                if words in message["text"]:
-                    return message
-        raise AssertionError(f"no message with {words!r}; got {[m['text'] for m in self.inbox]}")
-
-    async def history(self) -> list[dict[str, Any]]:
-        resp = await self.http.get(f"{self._me}/messages", params={"since": 0})
-        result: list[dict[str, Any]] = resp.json()["messages"]
-        return result
-
 
 @dataclass
-class Both:
-    """The app with its Telegram and Zalo channels against the emulators."""
+class Both(Bot):
+    """The app with its Telegram and Zalo channels against the emulators (one port, one World)."""
 
-    app: App
-    emu: EmulatorThread
-    tg_token: str
-    zalo_token: str
-    http: httpx.AsyncClient
-    clock: FrozenClock
-    settings: Settings
+    zalo_token: str = ""
 
     @property
     def zcontrol(self) -> str:
-        return f"{self.emu.base_url}/_control/zalo/{self.zalo_token}"
-
-    @property
-    def tgcontrol(self) -> str:
-        return f"{self.emu.base_url}/_control/bots/{self.tg_token}"
+        return f"{self.emulator.base_url}/_control/zalo/{self.zalo_token}"
 
     def zalo(self, name: str = "Trần Thị Bình", user_id: int | None = None) -> ZaloUser:
         return ZaloUser(self.http, self.zcontrol, user_id or new_user_id(), name)
 
     def tg(self, name: str = "Trần Thị Bình", user_id: int | None = None) -> TgUser:
-        return TgUser(self.http, self.tgcontrol, user_id or new_user_id(), name)
+        return self.user(name, user_id)
 
     async def restart(self, settings: Settings | None = None) -> None:
         await self.app.stop()
@@ -171,11 +113,8 @@ class Both:
 
 
 async def start_app(settings: Settings, clock: FrozenClock, *, seed: bool = False) -> App:
-    app = await build_app(settings, clock=clock, poll_timeout=1, limits=FAST_LIMITS)
+    app = await new_app(settings, clock, seed=seed)
     app.router.command(link.COMMAND, link.command, public=True)  # handlers/routes.py's line
-    if seed:
-        async with app.db.transaction():
-            await app.services.repos.units.upsert_many(SAMPLE_UNITS, clock.now())
     await app.start(schedule=False)
     return app
 
@@ -183,14 +122,8 @@ async def start_app(settings: Settings, clock: FrozenClock, *, seed: bool = Fals
 @pytest.fixture
 async def both(zemu: EmulatorThread, tmp_path: Path) -> AsyncIterator[Both]:
     tg_token, zalo_token = new_token(), new_token()
-    settings = Settings(
-        telegram_token=tg_token,
-        telegram_api_url=zemu.api_url,
-        telegram_file_url=zemu.file_url,
-        zalo_token=zalo_token,
-        zalo_api_url=zemu.zalo_api_url,
-        data_dir=tmp_path,
-        _env_file=None,  # type: ignore[call-arg]
+    settings = bot_settings(
+        zemu, tg_token, tmp_path, zalo_token=zalo_token, zalo_api_url=zemu.zalo_api_url
     )
     clock = FrozenClock(VN, START)
     async with httpx.AsyncClient(timeout=httpx.Timeout(30.0)) as http:
@@ -198,7 +131,7 @@ async def both(zemu: EmulatorThread, tmp_path: Path) -> AsyncIterator[Both]:
             resp = await http.post(f"{zemu.base_url}{control}/limits", json={"enabled": False})
             assert resp.status_code == 200, resp.text
         app = await start_app(settings, clock, seed=True)
-        bot = Both(app, zemu, tg_token, zalo_token, http, clock, settings)
+        bot = Both(app, zemu, tg_token, http, clock, settings, zalo_token)
         try:
             yield bot
         finally:
