@@ -1101,12 +1101,16 @@ class TelegramEmulator(Emulator[TelegramBot]):
 
     # chats and content parameters
 
-    def _target_chat(self, bot: TelegramBot, params: Params) -> Chat:
-        """The private chat the bot wants to write to, with Telegram's refusals."""
+    def _named_chat(self, bot: TelegramBot, params: Params) -> tuple[int | None, Chat | None]:
+        """The chat_id of the call (400 when there is none) and the bot's chat of that id."""
         if not params.present("chat_id"):
             raise ApiError(400, CHAT_ID_EMPTY)
         chat_id = params.integer("chat_id")
-        chat = bot.account.chat(chat_id) if chat_id is not None else None
+        return chat_id, bot.account.chat(chat_id) if chat_id is not None else None
+
+    def _target_chat(self, bot: TelegramBot, params: Params) -> Chat:
+        """The private chat the bot wants to write to, with Telegram's refusals."""
+        chat_id, chat = self._named_chat(bot, params)
         if chat is None:
             user = self.world.users.get(chat_id) if chat_id is not None else None
             if user is None:
@@ -1117,10 +1121,7 @@ class TelegramEmulator(Emulator[TelegramBot]):
         return chat
 
     def _known_chat(self, bot: TelegramBot, params: Params) -> Chat:
-        if not params.present("chat_id"):
-            raise ApiError(400, CHAT_ID_EMPTY)
-        chat_id = params.integer("chat_id")
-        chat = bot.account.chat(chat_id) if chat_id is not None else None
+        _, chat = self._named_chat(bot, params)
         if chat is None:
             raise ApiError(400, CHAT_NOT_FOUND)
         return chat

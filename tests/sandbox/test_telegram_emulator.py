@@ -516,41 +516,35 @@ async def test_editing_text_shows_in_the_users_view(sandbox: Sandbox) -> None:
     assert seen["buttons"] == [[{"text": "Gửi lại", "callback_data": "resend"}]]
 
 
+async def next_change(sandbox: Sandbox) -> tuple[int, asyncio.Task[httpx.Response]]:
+    """The revision of USER's chat now, and a reader waiting for its next change."""
+    log = (await sandbox.control("GET", f"users/{USER}/messages")).json()
+    params = {"after_revision": log["revision"], "timeout": 10}
+    reader = sandbox.control("GET", f"users/{USER}/messages", params=params)
+    return log["revision"], asyncio.create_task(reader)
+
+
 async def test_a_reader_can_wait_for_the_next_change_by_revision(sandbox: Sandbox) -> None:
     await started(sandbox)
     sent = await sandbox.send("Đang xử lý…")
-    log = (await sandbox.control("GET", f"users/{USER}/messages")).json()
-    waiting = asyncio.create_task(
-        sandbox.control(
-            "GET",
-            f"users/{USER}/messages",
-            params={"after_revision": log["revision"], "timeout": 10},
-        )
-    )
+    revision, waiting = await next_change(sandbox)
     await sandbox.ok("editMessageText", chat_id=USER, message_id=sent["message_id"], text="Xong")
     changed = (await waiting).json()
-    assert changed["revision"] > log["revision"]
+    assert changed["revision"] > revision
     assert [m["text"] for m in changed["messages"]] == ["Xong"]
 
 
 async def test_a_reader_waits_for_its_own_chat_not_for_anothers(sandbox: Sandbox) -> None:
     await started(sandbox)
     await started(sandbox, user_id=OTHER_USER)
-    log = (await sandbox.control("GET", f"users/{USER}/messages")).json()
-    waiting = asyncio.create_task(
-        sandbox.control(
-            "GET",
-            f"users/{USER}/messages",
-            params={"after_revision": log["revision"], "timeout": 10},
-        )
-    )
+    revision, waiting = await next_change(sandbox)
     await sandbox.send("Cho người khác", chat_id=OTHER_USER)
     await asyncio.sleep(0.2)
     assert not waiting.done()  # another chat's message does not answer this reader
     await sandbox.send("Cho bạn")
     answer = (await waiting).json()
     assert [m["text"] for m in answer["messages"]] == ["Cho bạn"]
-    assert answer["revision"] > log["revision"]
+    assert answer["revision"] > revision
 
 
 async def test_edit_and_delete_errors_follow_telegram(sandbox: Sandbox) -> None:

@@ -233,6 +233,9 @@ async def test_stickers_unsupported_content_and_chat_actions(zalo: ZaloSandbox) 
     await zalo.fails(400, "sendSticker", chat_id=chat)
     actions = (await zalo.http.get(f"{zalo.control}/users/{USER}/chat_actions")).json()
     assert [a["action"] for a in actions["chat_actions"]] == ["typing"]
+    later = {"since": 1, "min_count": 1, "timeout": 0.1}  # read like any log of the chat
+    none_yet = await zalo.http.get(f"{zalo.control}/users/{USER}/chat_actions", params=later)
+    assert none_yet.json()["chat_actions"] == [] and none_yet.json()["count"] == 1
 
 
 async def test_updates_can_come_without_event_name_as_some_answers_do(zalo: ZaloSandbox) -> None:
