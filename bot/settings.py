@@ -5,12 +5,15 @@ from __future__ import annotations
 import re
 from datetime import date, datetime, time
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsError as PydanticSettingsError
+
+from messages import Texts
 
 TELEGRAM_API = "https://api.telegram.org/bot"
 ZALO_API = "https://bot-api.zaloplatforms.com/bot"  # the token and "/<method>" follow
@@ -21,7 +24,30 @@ _LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 
 class SettingsError(Exception):
-    """A setting is wrong or missing; the message is one line saying which and how to fix it."""
+    """A setting is wrong or missing; the message is one line saying which and how to fix it,
+    from messages/vi/settings.j2: `wrong` or `missing`, with the reason named after a
+    validator's code or pydantic's error type (`problem`: pydantic's words, for a type that
+    has no message of its own). Plain text: it is printed on a terminal."""
+
+    def __init__(
+        self,
+        setting: str,
+        reason: str,
+        /,
+        *,
+        missing: bool = False,
+        problem: str = "",
+        **values: Any,
+    ) -> None:
+        texts = Texts("vi")
+        try:
+            because = texts.label(f"settings.{reason}", **values)
+        except KeyError:
+            because = texts.label("settings.other", problem=problem or reason)
+        key = "settings.missing" if missing else "settings.wrong"
+        super().__init__(texts.label(key, setting=setting, reason=because))
+        self.setting = setting
+        self.reason = reason
 
 
 class Settings(BaseSettings):
@@ -73,9 +99,9 @@ class Settings(BaseSettings):
         parts = urlsplit(value.strip())
         local = parts.scheme == "http" and parts.hostname in _LOOPBACK
         if not (parts.scheme == "https" or local) or not parts.hostname:
-            raise ValueError("must be the public https:// URL Telegram posts to")
+            raise ValueError("webhook_url")
         if parts.query or parts.fragment:
-            raise ValueError("must be a plain URL without ?query or #fragment")
+            raise ValueError("plain_url")
         return value.strip()
 
     @field_validator("webhook_secret")
@@ -84,7 +110,7 @@ class Settings(BaseSettings):
         if value is None or value.strip() == "":
             return None
         if not _WEBHOOK_SECRET_RE.match(value.strip()):
-            raise ValueError("must be 1-256 characters of A-Z, a-z, 0-9, _ and -")
+            raise ValueError("webhook_secret")
         return value.strip()
 
     @field_validator("health_port", mode="before")
@@ -98,14 +124,14 @@ class Settings(BaseSettings):
         if value is None or value.strip() == "":
             return None
         if not _ZALO_TOKEN_RE.match(value.strip()):
-            raise ValueError("must look like 123456789:abc... as Zalo Bot Creator gives it")
+            raise ValueError("zalo_token")
         return value.strip()
 
     @field_validator("zalo_api_url")
     @classmethod
     def _zalo_url_shape(cls, value: str) -> str:
         if not value.startswith(("http://", "https://")):
-            raise ValueError("must start with http:// or https://")
+            raise ValueError("http_url")
         return value.rstrip("/")
 
     @field_validator("public_url")
@@ -116,16 +142,16 @@ class Settings(BaseSettings):
         parts = urlsplit(value.strip())
         local = parts.scheme == "http" and parts.hostname in _LOOPBACK
         if not (parts.scheme == "https" or local) or not parts.hostname:
-            raise ValueError("must be the deployment's public https:// URL")
+            raise ValueError("public_url")
         if parts.query or parts.fragment:
-            raise ValueError("must be a plain URL without ?query or #fragment")
+            raise ValueError("plain_url")
         return value.strip().rstrip("/")
 
     @field_validator("quiet_hours")
     @classmethod
     def _quiet_shape(cls, value: str) -> str:
         if value and not re.fullmatch(r"\d{1,2}:\d{2}-\d{1,2}:\d{2}", value.strip()):
-            raise ValueError("must look like 21:00-07:00 (or be empty for none)")
+            raise ValueError("quiet_hours")
         return value.strip()
 
     @field_validator("telegram_token")
@@ -135,7 +161,7 @@ class Settings(BaseSettings):
             return None
         value = value.strip()
         if not _TOKEN_RE.match(value):
-            raise ValueError("must look like 123456789:ABC... as BotFather gives it")
+            raise ValueError("telegram_token")
         return value
 
     @field_validator("telegram_api_url", "telegram_file_url")
@@ -144,7 +170,7 @@ class Settings(BaseSettings):
         if value is None:
             return None
         if not value.startswith(("http://", "https://")):
-            raise ValueError("must start with http:// or https://")
+            raise ValueError("http_url")
         return value.rstrip("/")
 
     @field_validator("timezone")
@@ -153,7 +179,7 @@ class Settings(BaseSettings):
         try:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError("is not a known time zone, e.g. Asia/Ho_Chi_Minh") from None
+            raise ValueError("timezone") from None
         return value
 
     @property
@@ -191,7 +217,12 @@ def load_settings(**overrides: object) -> Settings:
     except ValidationError as exc:
         err = exc.errors()[0]
         field = str(err["loc"][0]) if err["loc"] else "?"
-        msg = err["msg"].removeprefix("Value error, ")
-        raise SettingsError(
-            f"DONDOC_{field.upper()} {msg} (set it in the environment or in .env)"
-        ) from None
+        setting = f"DONDOC_{field.upper()}"
+        if err["type"] == "value_error":  # ours: the message is the reason's code
+            raise SettingsError(setting, err["msg"].removeprefix("Value error, ")) from None
+        context = {k: v for k, v in (err.get("ctx") or {}).items() if k in ("le", "ge", "expected")}
+        raise SettingsError(setting, err["type"], problem=err["msg"], **context) from None
+    except PydanticSettingsError as exc:  # a list or JSON value that does not parse
+        named = re.search(r'field "(\w+)"', str(exc))
+        setting = f"DONDOC_{named.group(1).upper()}" if named else "DONDOC_*"
+        raise SettingsError(setting, "list_type") from None

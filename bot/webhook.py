@@ -55,15 +55,9 @@ class WebhookTarget:
 def webhook_target(settings: Settings) -> WebhookTarget:
     """The webhook settings `dondoc run --webhook` needs; SettingsError names a missing one."""
     if not settings.webhook_url:
-        raise SettingsError(
-            "DONDOC_WEBHOOK_URL is required with --webhook: the public https:// URL Telegram posts"
-            " to (set it in the environment or in .env)"
-        )
+        raise SettingsError("DONDOC_WEBHOOK_URL", "webhook_url_required", missing=True)
     if not settings.webhook_secret:
-        raise SettingsError(
-            "DONDOC_WEBHOOK_SECRET is required with --webhook: 1-256 characters of A-Z, a-z, 0-9,"
-            " _ and - (set it in the environment or in .env)"
-        )
+        raise SettingsError("DONDOC_WEBHOOK_SECRET", "webhook_secret_required", missing=True)
     target = WebhookTarget(
         settings.webhook_url,
         settings.webhook_secret,
@@ -71,9 +65,7 @@ def webhook_target(settings: Settings) -> WebhookTarget:
         settings.webhook_port,
     )
     if target.path == HEALTH_PATH:
-        raise SettingsError(
-            f"DONDOC_WEBHOOK_URL must not end in {HEALTH_PATH}: choose another path"
-        )
+        raise SettingsError("DONDOC_WEBHOOK_URL", "webhook_health_path", path=HEALTH_PATH)
     return target
 
 

@@ -119,7 +119,7 @@ def test_a_wrong_setting_exits_2_with_one_line_naming_it(
     assert result.stdout == ""
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1
-    assert lines[0].startswith("DONDOC_TIMEZONE ")
+    assert lines[0].startswith("Thiết lập DONDOC_TIMEZONE sai: không phải múi giờ có thật")
     assert result.exception is None or isinstance(result.exception, SystemExit)
 
 

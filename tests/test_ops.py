@@ -138,12 +138,13 @@ def test_env_example_parses_and_each_example_value_is_valid(
 @pytest.mark.parametrize(
     ("name", "value", "says"),
     [
-        ("DONDOC_WEBHOOK_SECRET", "has spaces in it", "1-256 characters"),
-        ("DONDOC_WEBHOOK_SECRET", "x" * 257, "1-256 characters"),
+        ("DONDOC_WEBHOOK_SECRET", "has spaces in it", "từ 1 đến 256 ký tự"),
+        ("DONDOC_WEBHOOK_SECRET", "x" * 257, "từ 1 đến 256 ký tự"),
         ("DONDOC_WEBHOOK_URL", "http://bot.example.gov.vn/hook", "https://"),
-        ("DONDOC_WEBHOOK_URL", "https://bot.example.gov.vn/hook?a=1", "without ?query"),
-        ("DONDOC_WEBHOOK_PORT", "70000", "65535"),
-        ("DONDOC_LOG_FORMAT", "xml", "text"),
+        ("DONDOC_WEBHOOK_URL", "https://bot.example.gov.vn/hook?a=1", "không kèm ?tham số"),
+        ("DONDOC_WEBHOOK_PORT", "70000", "nhỏ hơn hoặc bằng 65535"),
+        ("DONDOC_LOG_FORMAT", "xml", "'text' hoặc 'json'"),
+        ("DONDOC_EXTRA_HOLIDAYS", "[2024", "danh sách JSON"),
     ],
 )
 def test_a_wrong_webhook_or_log_setting_is_one_line_naming_it(
@@ -153,14 +154,18 @@ def test_a_wrong_webhook_or_log_setting_is_one_line_naming_it(
     with pytest.raises(SettingsError) as raised:
         load_settings(_env_file=None)
     message = str(raised.value)
-    assert "\n" not in message and message.startswith(name) and says in message
+    assert "\n" not in message and message.startswith(f"Thiết lập {name} sai: ") and says in message
 
 
 def test_webhook_mode_needs_url_and_secret() -> None:
-    with pytest.raises(SettingsError, match="DONDOC_WEBHOOK_URL is required"):
+    with pytest.raises(
+        SettingsError, match="Thiếu thiết lập DONDOC_WEBHOOK_URL: chạy với --webhook"
+    ):
         webhook_target(Settings(_env_file=None))  # type: ignore[call-arg]
     no_secret = Settings(_env_file=None, webhook_url="https://b.example.org/tg/x")  # type: ignore[call-arg]
-    with pytest.raises(SettingsError, match="DONDOC_WEBHOOK_SECRET is required"):
+    with pytest.raises(
+        SettingsError, match="Thiếu thiết lập DONDOC_WEBHOOK_SECRET: chạy với --webhook"
+    ):
         webhook_target(no_secret)
     both = no_secret.model_copy(update={"webhook_secret": "s3cret"})
     assert webhook_target(both).path == "/tg/x"
@@ -419,7 +424,7 @@ def test_check_passes_when_all_is_well(
 def test_check_exits_2_on_a_wrong_setting(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DONDOC_TIMEZONE", "Mars/Olympus")
     result = cli("check")
-    assert result.exit_code == 2 and result.stderr.startswith("DONDOC_TIMEZONE")
+    assert result.exit_code == 2 and result.stderr.startswith("Thiết lập DONDOC_TIMEZONE sai")
 
 
 def test_check_fails_without_a_channel_or_a_database() -> None:
