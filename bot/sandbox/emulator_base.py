@@ -24,11 +24,12 @@ import contextvars
 import json
 import math
 import re
+import time
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass, field, fields, replace
 from http import HTTPStatus
-from typing import Any, Generic, Literal, TypeVar, cast
+from typing import Any, Generic, Literal, TypedDict, TypeVar, cast
 
 from aiohttp import BodyPartReader, hdrs, web
 
@@ -506,17 +507,32 @@ _request: contextvars.ContextVar[web.Request | None] = contextvars.ContextVar(
 )
 
 
+class EmulatorOptions(TypedDict, total=False):
+    """What every emulator's constructor takes besides its limits (see :class:`Emulator`)."""
+
+    clock: Clock
+    world: World | None
+    deliver_webhooks: bool
+    webhook_retry_max: float
+
+
 class Emulator(ABC, Generic[B]):
-    """An API emulator on the shared World: see the module's docstring for what it gives."""
+    """An API emulator on the shared World: see the module's docstring for what it gives.
+
+    ``limits`` are every bot's until the control API changes them; ``clock`` (monotonic
+    seconds) drives the flood buckets, so tests can make them deterministic; ``world`` is
+    shared with another emulator (a new one by default); with ``deliver_webhooks`` updates are
+    POSTed to a bot's webhook (http:// URLs allowed, as only local servers are reached), failed
+    deliveries retried after at most ``webhook_retry_max`` seconds."""
 
     def __init__(
         self,
-        limits: Limits | None,
+        limits: Limits | None = None,
         *,
-        clock: Clock,
-        world: World | None,
-        deliver_webhooks: bool,
-        webhook_retry_max: float,
+        clock: Clock = time.monotonic,
+        world: World | None = None,
+        deliver_webhooks: bool = False,
+        webhook_retry_max: float = 1.0,
     ) -> None:
         self.limits = limits or Limits()
         self.clock = clock

@@ -26,7 +26,7 @@ import time
 import urllib.parse
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, Unpack
 
 import aiohttp
 from aiohttp import web
@@ -41,6 +41,7 @@ from bot.sandbox.emulator_base import (
     ControlError,
     EmulatedBot,
     Emulator,
+    EmulatorOptions,
     Limits,
     Params,
     Route,
@@ -59,7 +60,6 @@ from bot.sandbox.world import (
     CallbackQuery,
     Chat,
     ChatMessage,
-    Clock,
     CommandScope,
     Entity,
     FileKind,
@@ -69,7 +69,6 @@ from bot.sandbox.world import (
     ReplyMarkup,
     StoredFile,
     User,
-    World,
     wait_until,
 )
 
@@ -871,19 +870,10 @@ class TelegramEmulator(Emulator[TelegramBot]):
         self,
         limits: Limits | None = None,
         *,
-        clock: Clock = time.monotonic,
-        world: World | None = None,
         strict_html: bool = True,
-        deliver_webhooks: bool = False,
-        webhook_retry_max: float = 1.0,
+        **options: Unpack[EmulatorOptions],
     ) -> None:
-        super().__init__(
-            limits,
-            clock=clock,
-            world=world,
-            deliver_webhooks=deliver_webhooks,
-            webhook_retry_max=webhook_retry_max,
-        )
+        super().__init__(limits, **options)
         self.strict_html = strict_html
         self.app = web.Application(client_max_size=MAX_REQUEST_SIZE)
         self._add_routes(self.app, self._routes())

@@ -30,10 +30,9 @@ with :meth:`ZaloEmulator.mount`, or serve it alone with :meth:`ZaloEmulator.star
 from __future__ import annotations
 
 import secrets
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, Unpack
 
 import aiohttp
 from aiohttp import web
@@ -44,6 +43,7 @@ from bot.sandbox.emulator_base import (
     ControlError,
     EmulatedBot,
     Emulator,
+    EmulatorOptions,
     Limits,
     Params,
     Route,
@@ -56,13 +56,11 @@ from bot.sandbox.telegram_emulator import BOT_FIRST_NAME, image_size, utf16_leng
 from bot.sandbox.world import (
     Chat,
     ChatMessage,
-    Clock,
     JSONDict,
     MessageKind,
     QueuedUpdate,
     StoredFile,
     User,
-    World,
 )
 
 PREFIX = "/zalo"
@@ -174,19 +172,10 @@ class ZaloEmulator(Emulator[ZaloBot]):
         self,
         limits: Limits | None = None,
         *,
-        clock: Clock = time.monotonic,
-        world: World | None = None,
-        deliver_webhooks: bool = False,
         webhook_style: WebhookStyle = "wrapped",
-        webhook_retry_max: float = 1.0,
+        **options: Unpack[EmulatorOptions],
     ) -> None:
-        super().__init__(
-            limits,
-            clock=clock,
-            world=world,
-            deliver_webhooks=deliver_webhooks,
-            webhook_retry_max=webhook_retry_max,
-        )
+        super().__init__(limits, **options)
         self.webhook_style: WebhookStyle = webhook_style
 
     # lifecycle
