@@ -17,6 +17,7 @@ import sqlite3
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from storage.db import _migration_files
 
@@ -27,7 +28,13 @@ _BACKUP_NAME_RE = re.compile(r"^dondoc-\d{8}-\d{6}\.sqlite3$")
 
 
 class BackupError(Exception):
-    """What went wrong, in one line for the operator."""
+    """What went wrong: `key` names the reason in messages/vi/ops.j2, `values` fill it in (the
+    command line renders it in one line for the operator)."""
+
+    def __init__(self, key: str, /, **values: Any) -> None:
+        super().__init__(key, values)
+        self.key = key
+        self.values = values
 
 
 def known_migrations() -> list[tuple[int, str]]:
@@ -48,41 +55,43 @@ class DatabaseInfo:
         known = {v for v, _ in known_migrations()}
         return [v for v in self.versions if v not in known]
 
-    def summary(self) -> str:
-        rows = ", ".join(f"{n} {table}" for table, n in self.counts.items())
-        version = max(self.versions) if self.versions else 0
-        return f"{self.size:,} bytes, schema {version}: {rows}"
+    @property
+    def schema(self) -> int:
+        """The newest migration applied."""
+        return max(self.versions) if self.versions else 0
 
 
 def inspect_database(path: Path) -> DatabaseInfo:
     """Check that `path` is a whole Đôn Đốc database; BackupError says why it is not."""
     if not path.is_file():
-        raise BackupError(f"{path}: no such file")
+        raise BackupError("no_file", path=path)
     try:
         conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT)
     except sqlite3.Error as exc:
-        raise BackupError(f"{path}: cannot open it: {exc}") from None
+        raise BackupError("cannot_open", path=path, problem=exc) from None
     try:
         conn.execute("PRAGMA query_only=ON")
         problems = [row[0] for row in conn.execute("PRAGMA integrity_check")]
         if problems != ["ok"]:
-            raise BackupError(f"{path}: damaged: {'; '.join(problems[:3])}")
+            raise BackupError("damaged", path=path, problems="; ".join(problems[:3]))
         tables = {
             row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
         }
         if "schema_migrations" not in tables:
-            raise BackupError(f"{path}: not a dondoc database (no schema_migrations table)")
+            raise BackupError("not_dondoc", path=path)  # no schema_migrations table
         applied = dict(conn.execute("SELECT version, name FROM schema_migrations"))
         first_version, first_name = known_migrations()[0]
         if applied.get(first_version) != first_name:
-            raise BackupError(f"{path}: not a dondoc database (no {first_name} migration)")
+            raise BackupError("not_dondoc", path=path)  # not our first migration
         counts = {
             table: int(conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
             for table in COUNTED_TABLES
             if table in tables
         }
     except sqlite3.DatabaseError as exc:  # "file is not a database", "malformed"
-        raise BackupError(f"{path}: not a usable SQLite database: {exc}") from None
+        if "malformed" in str(exc):
+            raise BackupError("damaged", path=path, problems=exc) from None
+        raise BackupError("not_sqlite", path=path, problem=exc) from None
     finally:
         conn.close()
     return DatabaseInfo(path, path.stat().st_size, tuple(sorted(applied)), counts)
@@ -109,9 +118,9 @@ def _copy(source: Path, target: Path) -> None:
 def backup_database(db: Path, out: Path) -> DatabaseInfo:
     """Copy the database at `db` to `out` while the bot may be running, and check the copy."""
     if not db.is_file():
-        raise BackupError(f"no database at {db}: check DONDOC_DATA_DIR / DONDOC_DB")
+        raise BackupError("no_database", path=db)
     if out.exists() and out.resolve() == db.resolve():
-        raise BackupError(f"{out} is the database itself: write the backup somewhere else")
+        raise BackupError("backup_onto_database", path=out)
     out.parent.mkdir(parents=True, exist_ok=True)
     part = out.with_name(f".{out.name}.part")
     try:
@@ -120,7 +129,7 @@ def backup_database(db: Path, out: Path) -> DatabaseInfo:
         part.chmod(0o640)  # it holds personal data
         os.replace(part, out)
     except sqlite3.Error as exc:
-        raise BackupError(f"backup of {db} failed: {exc}") from None
+        raise BackupError("copy_failed", db=db, problem=exc) from None
     finally:
         part.unlink(missing_ok=True)
     return replace(info, path=out)
@@ -150,18 +159,12 @@ def restore_database(source: Path, db: Path, now: datetime, *, force: bool = Fal
     """Replace the database at `db` with the backup `source`. The bot must be stopped."""
     info = inspect_database(source)
     if info.newer:
-        raise BackupError(
-            f"{source} was made by a newer version of dondoc (migrations {info.newer} unknown"
-            " here): upgrade dondoc first"
-        )
+        raise BackupError("newer", path=source, versions=info.newer)
     if db.exists() and source.resolve() == db.resolve():
-        raise BackupError(f"{source} is the database itself")
+        raise BackupError("restore_from_database", path=source)
     sidecars = [db.with_name(db.name + suffix) for suffix in ("-wal", "-shm")]
     if not force and any(p.exists() for p in sidecars):
-        raise BackupError(
-            f"{db} is open (its -wal/-shm files exist): stop the bot first (systemctl stop dondoc,"
-            " docker compose stop bot); after a crash, pass --force"
-        )
+        raise BackupError("database_open", db=db)  # its -wal/-shm files exist
     db.parent.mkdir(parents=True, exist_ok=True)
     previous: Path | None = None
     try:
@@ -180,7 +183,7 @@ def restore_database(source: Path, db: Path, now: datetime, *, force: bool = Fal
         finally:
             part.unlink(missing_ok=True)
     except sqlite3.Error as exc:
-        raise BackupError(f"restore into {db} failed: {exc}") from None
+        raise BackupError("restore_failed", db=db, problem=exc) from None
     return Restored(replace(info, path=db, size=db.stat().st_size), previous)
 
 

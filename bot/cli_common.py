@@ -1,5 +1,6 @@
 """Plumbing shared by the `dondoc` commands: settings that stop with one line, the database opened
-around a command, JSON on stdout."""
+around a command, JSON on stdout, and the texts they print (messages/vi/cli*.j2, ops.j2): every
+line a person reads comes from a template, helps of commands and options included."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import asyncio
 import json
 import sqlite3
 from collections.abc import Awaitable, Callable
-from typing import Any, NoReturn, TypeVar
+from typing import Annotated, Any, NoReturn, TypeVar
 
 import typer
 
@@ -18,6 +19,28 @@ from messages import Texts
 from storage.db import Database
 
 T = TypeVar("T")
+
+_TEXTS = Texts("vi")
+
+
+def text(key: str, /, **values: Any) -> str:
+    """A message of messages/vi/ as a terminal shows it: plain text, nothing escaped. Values
+    are given formatted (dates as 20/4/2024): the templates of the command line use no filter
+    that depends on the time zone."""
+    return _TEXTS.label(key, **values)
+
+
+def say(key: str, /, *, err: bool = False, **values: Any) -> None:
+    """Print a message (on stderr with err=True)."""
+    typer.echo(text(key, **values), err=err)
+
+
+def help_text(name: str) -> str:
+    """The help of a command, a group or an option: messages/vi/cli_help.j2."""
+    return text(f"cli_help.{name}")
+
+
+JsonOption = Annotated[bool, typer.Option("--json", help=help_text("json"))]
 
 
 def fail(message: str, code: int = 1) -> NoReturn:
@@ -48,7 +71,7 @@ def with_db(settings: Settings, body: Callable[[Database], Awaitable[T]]) -> T:
         try:
             db = await Database.open(settings.db_path)
         except (OSError, sqlite3.Error) as exc:
-            fail(f"Cannot open the database {settings.db_path}: {exc}")
+            fail(text("cli.cannot_open_db", path=settings.db_path, problem=exc))
         try:
             return await body(db)
         finally:

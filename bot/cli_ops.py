@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo
 
 import httpx
 import typer
@@ -26,43 +27,57 @@ from bot.backup import (
     known_migrations,
     restore_database,
 )
-from bot.cli_common import fail, print_json, settings_or_exit
+from bot.cli_common import (
+    JsonOption,
+    fail,
+    help_text,
+    print_json,
+    say,
+    settings_or_exit,
+    text,
+)
 from bot.health import SchemaStatus
 from bot.settings import Settings
+from messages import vn_datetime
 
 GET_ME_TIMEOUT = 5.0
 DB_TIMEOUT = 5.0
-
-JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON on stdout for scripts.")]
-
 
 # ---------------------------------------------------------------------------------------------
 # backup, restore
 
 
+def _database(info: DatabaseInfo) -> str:
+    """Size, schema and rows of the main tables, as backup and restore tell them."""
+    return text("ops.database", size=info.size, schema=info.schema, counts=info.counts)
+
+
+def _reason(exc: BackupError | OSError) -> str:
+    """Why a backup or a restore could not be done, in one line."""
+    if isinstance(exc, BackupError):
+        return text(f"ops.{exc.key}", **exc.values)
+    return text("ops.system", problem=exc)
+
+
 def backup(
     out: Annotated[
         Path | None,
-        typer.Option("--out", metavar="FILE", help="Write the backup to this file."),
+        typer.Option("--out", metavar=help_text("metavar_file"), help=help_text("backup_out")),
     ] = None,
     folder: Annotated[
         Path | None,
-        typer.Option(
-            "--dir",
-            metavar="DIR",
-            help="Write dondoc-YYYYMMDD-HHMMSS.sqlite3 into this folder (for a daily timer).",
-        ),
+        typer.Option("--dir", metavar=help_text("metavar_folder"), help=help_text("backup_dir")),
     ] = None,
     keep: Annotated[
         int,
-        typer.Option("--keep", min=0, help="With --dir: keep this many newest backups (0: all)."),
+        typer.Option("--keep", min=0, help=help_text("backup_keep")),
     ] = 14,
     as_json: JsonOption = False,
 ) -> None:
     """Back the database up while the bot runs (SQLite online backup), and check the copy."""
     settings = settings_or_exit()
     if (out is None) == (folder is None):
-        raise typer.BadParameter("give either --out FILE or --dir DIR", param_hint="--out/--dir")
+        raise typer.BadParameter(text("ops.backup_one_target"), param_hint="--out/--dir")
     removed: list[Path] = []
     try:
         if out is not None:
@@ -71,21 +86,24 @@ def backup(
             assert folder is not None
             info, removed = backup_into(settings.db_path, folder, keep, datetime.now())
     except (BackupError, OSError) as exc:
-        fail(f"Backup failed: {exc}")
+        fail(text("ops.backup_failed", reason=_reason(exc)))
     if as_json:
         print_json({**_info_json(info), "removed": [str(p) for p in removed]})
         return
-    typer.echo(f"Backed up {settings.db_path} to {info.path} ({info.summary()}); integrity ok.")
+    say("ops.backed_up", db=settings.db_path, path=info.path, database=_database(info))
     for old in removed:
-        typer.echo(f"Removed old backup {old}.")
+        say("ops.removed_backup", path=old)
 
 
 def restore(
-    file: Annotated[Path, typer.Argument(help="A backup made by `dondoc backup`.")],
-    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+    file: Annotated[
+        Path,
+        typer.Argument(metavar=help_text("metavar_file"), help=help_text("restore_file")),
+    ],
+    yes: Annotated[bool, typer.Option("--yes", "-y", help=help_text("restore_yes"))] = False,
     force: Annotated[
         bool,
-        typer.Option("--force", help="Restore although the database looks open (after a crash)."),
+        typer.Option("--force", help=help_text("restore_force")),
     ] = False,
     as_json: JsonOption = False,
 ) -> None:
@@ -93,11 +111,11 @@ def restore(
     settings = settings_or_exit()
     db = settings.db_path
     if not yes and not as_json:
-        typer.confirm(f"Replace {db} with {file}? Stop the bot first.", abort=True)
+        typer.confirm(text("ops.restore_confirm", db=db, file=file), abort=True)
     try:
         restored = restore_database(file, db, datetime.now(), force=force)
     except (BackupError, OSError) as exc:
-        fail(f"Restore refused: {exc}")
+        fail(text("ops.restore_refused", reason=_reason(exc)))
     pending = [v for v, _ in known_migrations() if v not in restored.info.versions]
     if as_json:
         print_json(
@@ -108,19 +126,19 @@ def restore(
             }
         )
         return
-    typer.echo(f"Restored {file} into {db} ({restored.info.summary()}).")
+    say("ops.restored", file=file, db=db, database=_database(restored.info))
     if restored.previous is not None:
-        typer.echo(f"The database it replaced is kept as {restored.previous}.")
+        say("ops.previous_kept", path=restored.previous)
     if pending:
-        typer.echo(f"Migrations {pending} will be applied when the bot starts.")
-    typer.echo("Start the bot again (systemctl start dondoc, docker compose start bot).")
+        say("ops.pending_on_start", versions=pending)
+    say("ops.start_again")
 
 
 def _info_json(info: DatabaseInfo) -> dict[str, Any]:
     return {
         "path": str(info.path),
         "size": info.size,
-        "schema": max(info.versions) if info.versions else 0,
+        "schema": info.schema,
         "counts": info.counts,
     }
 
@@ -140,33 +158,21 @@ def check_database(settings: Settings) -> list[Check]:
     """The database file: there, whole, writable, and migrated as this code expects."""
     path = settings.db_path
     if not path.exists():
-        return [
-            Check(
-                "database",
-                "fail",
-                f"no database at {path}: `dondoc run` creates it on its first start,"
-                " or restore a backup (`dondoc restore FILE`)",
-            )
-        ]
+        return [Check("database", "fail", text("ops.check_no_database", path=path))]
     if not path.is_file():
-        return [Check("database", "fail", f"{path} is not a file")]
+        return [Check("database", "fail", text("ops.check_not_a_file", path=path))]
     folder = path.parent
     if not os.access(path, os.R_OK | os.W_OK) or not os.access(folder, os.W_OK | os.X_OK):
-        return [
-            Check(
-                "database",
-                "fail",
-                f"{path} (or its folder) is not writable by this user: the bot needs both",
-            )
-        ]
+        return [Check("database", "fail", text("ops.check_not_writable", path=path))]
     try:
         conn = sqlite3.connect(path, timeout=DB_TIMEOUT)
     except sqlite3.Error as exc:
-        return [Check("database", "fail", f"cannot open {path}: {exc}")]
+        return [Check("database", "fail", text("ops.cannot_open", path=path, problem=exc))]
     try:
         quick = [row[0] for row in conn.execute("PRAGMA quick_check")]
         if quick != ["ok"]:
-            return [Check("database", "fail", f"{path} is damaged: {'; '.join(quick[:3])}")]
+            damaged = text("ops.damaged", path=path, problems="; ".join(quick[:3]))
+            return [Check("database", "fail", damaged)]
         conn.execute("BEGIN IMMEDIATE")  # can we take the write lock?
         conn.execute("ROLLBACK")
         tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
@@ -176,24 +182,21 @@ def check_database(settings: Settings) -> list[Check]:
             else ()
         )
     except sqlite3.Error as exc:
-        return [Check("database", "fail", f"{path}: {exc}")]
+        return [Check("database", "fail", text("ops.check_sqlite_error", path=path, problem=exc))]
     finally:
         conn.close()
     size = path.stat().st_size
-    checks = [Check("database", "ok", f"{path} ({size:,} bytes): readable, writable, whole")]
+    checks = [Check("database", "ok", text("ops.check_database_ok", path=path, size=size))]
     status = SchemaStatus(tuple(sorted(applied)), tuple(v for v, _ in known_migrations()))
     if status.newer:
-        checks.append(Check("migrations", "fail", status.describe() + ": upgrade dondoc"))
+        newer = text("ops.check_migrations_newer", versions=status.newer)
+        checks.append(Check("migrations", "fail", newer))
     elif status.pending:
-        checks.append(
-            Check(
-                "migrations",
-                "fail",
-                status.describe() + ": they apply when the bot starts; (re)start it",
-            )
-        )
+        pending = text("ops.check_migrations_pending", versions=status.pending)
+        checks.append(Check("migrations", "fail", pending))
     else:
-        checks.append(Check("migrations", "ok", status.describe()))
+        applied_ok = text("ops.check_migrations_ok", count=len(status.applied))
+        checks.append(Check("migrations", "ok", applied_ok))
     return checks
 
 
@@ -210,7 +213,7 @@ def _bot_api(api_url: str, token: str, method: str) -> tuple[int, dict[str, Any]
     response = httpx.post(f"{api_url}{token}/{method}", json={}, timeout=GET_ME_TIMEOUT)
     data = response.json()
     if not isinstance(data, dict):
-        raise ValueError("the answer is not a JSON object")
+        raise ValueError(data)  # not a JSON object
     return response.status_code, data
 
 
@@ -222,21 +225,17 @@ def _get_me(
         status, data = _bot_api(api_url, token, "getMe")
     except (httpx.HTTPError, ValueError) as exc:
         where = api_url.removesuffix("/bot")
-        detail = _redact(f"{type(exc).__name__}: {exc}", settings)
-        return Check(name, "fail", f"getMe: cannot reach {where}: {detail}")
+        problem = _redact(f"{type(exc).__name__}: {exc}", settings)
+        return Check(name, "fail", text("ops.check_unreachable", where=where, problem=problem))
     result = data.get("result")
     if status == 401 or data.get("error_code") == 401:
-        return Check(
-            name,
-            "fail",
-            f"getMe: 401 Unauthorized: the token is not known; copy it again from {maker}"
-            f" into {setting}",
-        )
+        return Check(name, "fail", text("ops.check_token_unknown", maker=maker, setting=setting))
     if not data.get("ok") or not isinstance(result, dict):
         description = _redact(str(data.get("description", "")), settings)
-        return Check(name, "fail", f"getMe: {status} {description}".rstrip())
+        refused = text("ops.check_refused", status=status, description=description)
+        return Check(name, "fail", refused)
     who = result.get("username") or result.get("account_name") or result.get("display_name")
-    return Check(name, "ok", f"getMe: @{who} (id {result.get('id')})")
+    return Check(name, "ok", text("ops.check_bot", name=who, id=result.get("id")))
 
 
 def probe_telegram(settings: Settings) -> list[Check]:
@@ -278,29 +277,27 @@ def _webhook_check(settings: Settings) -> Check:
     try:
         _, data = _bot_api(settings.telegram_api_url, settings.telegram_token, "getWebhookInfo")
     except (httpx.HTTPError, ValueError) as exc:
-        return Check("webhook", "warn", _redact(f"getWebhookInfo failed: {exc}", settings))
+        problem = _redact(f"{type(exc).__name__}: {exc}", settings)
+        return Check("webhook", "warn", text("ops.check_webhook_unknown", problem=problem))
     info = data.get("result") if isinstance(data.get("result"), dict) else {}
     assert isinstance(info, dict)
     url = info.get("url") or ""
     pending = info.get("pending_update_count", 0)
     if url != settings.webhook_url:
-        registered = url or "none (polling)"
-        return Check(
-            "webhook",
-            "warn",
-            f"Telegram has {registered}, not DONDOC_WEBHOOK_URL; `dondoc run --webhook`"
-            f" registers it on start ({pending} updates waiting)",
-        )
+        elsewhere = text("ops.check_webhook_elsewhere", registered=url, pending=pending)
+        return Check("webhook", "warn", elsewhere)
     error = info.get("last_error_message")
     if error:
         when = info.get("last_error_date")
-        at = datetime.fromtimestamp(when).isoformat(sep=" ") if isinstance(when, int) else "?"
-        return Check(
-            "webhook",
-            "warn",
-            f"{url}: {pending} updates waiting; last error at {at}: {error}",
-        )
-    return Check("webhook", "ok", f"{url}: {pending} updates waiting, no error")
+        at = _when(when, settings.tz) if isinstance(when, int) else "?"
+        detail = text("ops.check_webhook_error", url=url, pending=pending, at=at, error=error)
+        return Check("webhook", "warn", detail)
+    return Check("webhook", "ok", text("ops.check_webhook_ok", url=url, pending=pending))
+
+
+def _when(timestamp: int, tz: ZoneInfo) -> str:
+    """A Unix time as people write it: 8:05 20/4/2024."""
+    return vn_datetime(datetime.fromtimestamp(timestamp, tz), tz)
 
 
 # One probe per channel the bot can run on; each returns [] when its channel is not configured.
@@ -308,19 +305,12 @@ CHANNEL_PROBES: tuple[Callable[[Settings], list[Check]], ...] = (probe_telegram,
 
 
 def run_checks(settings: Settings) -> list[Check]:
-    mode = "webhook" if settings.webhook_url else "polling"
-    checks = [Check("settings", "ok", f"valid; database {settings.db_path}, updates by {mode}")]
+    valid = text("ops.check_settings", db=settings.db_path, webhook=bool(settings.webhook_url))
+    checks = [Check("settings", "ok", valid)]
     checks += check_database(settings)
     channels = [c for probe in CHANNEL_PROBES for c in probe(settings)]
     if not channels:
-        channels = [
-            Check(
-                "channels",
-                "fail",
-                "no channel configured: set DONDOC_TELEGRAM_TOKEN or DONDOC_ZALO_TOKEN"
-                " (without one, `dondoc run` starts the local sandbox)",
-            )
-        ]
+        channels = [Check("channels", "fail", text("ops.check_no_channel"))]
     return checks + channels
 
 
@@ -344,6 +334,6 @@ def check(as_json: JsonOption = False) -> None:
 
 def register_ops(app: typer.Typer) -> None:
     """Mount backup, restore and check on the `dondoc` command."""
-    app.command("backup")(backup)
-    app.command("restore")(restore)
-    app.command("check")(check)
+    app.command("backup", help=help_text("backup"))(backup)
+    app.command("restore", help=help_text("restore"))(restore)
+    app.command("check", help=help_text("check"))(check)

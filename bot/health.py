@@ -35,16 +35,6 @@ class SchemaStatus:
     def ok(self) -> bool:
         return not self.pending and not self.newer
 
-    def describe(self) -> str:
-        if self.newer:
-            return (
-                f"the database has migrations {self.newer} that this version does not know:"
-                " it was used by a newer version of dondoc"
-            )
-        if self.pending:
-            return f"{len(self.pending)} migrations not applied yet: {self.pending}"
-        return f"{len(self.applied)} applied, none pending"
-
 
 async def schema_status(db: Database) -> SchemaStatus:
     rows = await db.fetch_all("SELECT version FROM schema_migrations ORDER BY version")

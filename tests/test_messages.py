@@ -110,6 +110,7 @@ SAMPLES: dict[str, object] = {
         }
     ],
     "groups": [[{"label": "Tên", "value": "An"}]],
+    "size": 204800,
 }
 
 

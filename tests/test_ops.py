@@ -251,7 +251,8 @@ def test_dondoc_backup_writes_a_checked_copy(tmp_path: Path) -> None:
     make_db(load_settings().db_path)
     result = cli("backup", "--out", tmp_path / "saved" / "b.sqlite3")
     assert result.exit_code == 0, result.output
-    assert "integrity ok" in result.stdout and "6 units" in result.stdout
+    assert result.stdout.startswith(f"Đã sao lưu {load_settings().db_path} vào ")
+    assert "6 đơn vị" in result.stdout and "bản sao nguyên vẹn" in result.stdout
     assert inspect_database(tmp_path / "saved" / "b.sqlite3").counts["units"] == 6
     as_json = json.loads(cli("backup", "--out", tmp_path / "c.sqlite3", "--json").stdout)
     assert as_json["counts"]["units"] == 6 and as_json["schema"] == known_migrations()[-1][0]
@@ -262,7 +263,8 @@ def test_dondoc_backup_writes_a_checked_copy(tmp_path: Path) -> None:
 
 def test_backup_without_a_database_says_so(tmp_path: Path) -> None:
     result = cli("backup", "--out", tmp_path / "b.sqlite3")
-    assert result.exit_code == 1 and "no database at" in result.stderr
+    assert result.exit_code == 1
+    assert result.stderr.startswith("Không sao lưu được: không có cơ sở dữ liệu ở ")
     assert not (tmp_path / "b.sqlite3").exists()
 
 
@@ -307,7 +309,8 @@ def test_restore_keeps_the_old_database_and_brings_the_backup_back(tmp_path: Pat
     assert result.exit_code == 0, result.output
     assert len(_rows(current, "SELECT * FROM units")) == 6
     [kept] = current.parent.glob(f"{current.name}.*.bak")
-    assert f"kept as {kept}" in result.stdout
+    assert f"Cơ sở dữ liệu cũ được giữ lại ở {kept}." in result.stdout
+    assert "Hãy chạy lại bot" in result.stdout
     assert len(_rows(kept, "SELECT * FROM units")) == 5
 
 
@@ -338,14 +341,15 @@ def test_restore_refuses_what_is_not_a_good_dondoc_database(tmp_path: Path) -> N
     raw[page * 2 : page * 2 + 200] = b"\xff" * 200
     damaged.write_bytes(bytes(raw))
     for bad, says in [
-        (tmp_path / "missing.sqlite3", "no such file"),
-        (text, "not a usable SQLite database"),
-        (other, "not a dondoc database"),
-        (newer, "newer version"),
-        (damaged, "damaged"),
+        (tmp_path / "missing.sqlite3", "không có tệp"),
+        (text, "không phải cơ sở dữ liệu SQLite dùng được"),
+        (other, "không phải cơ sở dữ liệu của Đôn Đốc"),
+        (newer, "phiên bản Đôn Đốc mới hơn"),
+        (damaged, "bị hỏng"),
     ]:
         result = cli("restore", bad, "--yes")
         assert result.exit_code == 1, (bad, result.output)
+        assert result.stderr.startswith("Không khôi phục: "), result.stderr
         assert says in result.stderr, (says, result.stderr)
     assert dump(current) == before
     assert list(current.parent.glob("*.bak")) == []
@@ -359,7 +363,7 @@ def test_restore_refuses_while_the_database_is_open(tmp_path: Path) -> None:
     try:
         holder.execute("SELECT count(*) FROM units").fetchone()
         result = cli("restore", saved, "--yes")
-        assert result.exit_code == 1 and "stop the bot first" in result.stderr
+        assert result.exit_code == 1 and "hãy dừng bot trước" in result.stderr
     finally:
         holder.close()
     # After a crash the -wal file stays: --force restores anyway, through it.
@@ -373,8 +377,9 @@ def test_restore_refuses_while_the_database_is_open(tmp_path: Path) -> None:
 
 def test_backup_refuses_to_overwrite_the_database(tmp_path: Path) -> None:
     db = make_db(tmp_path / "dondoc.sqlite3")
-    with pytest.raises(BackupError, match="the database itself"):
+    with pytest.raises(BackupError) as raised:
         backup_database(db, db)
+    assert raised.value.key == "backup_onto_database"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -418,7 +423,7 @@ def test_check_passes_when_all_is_well(
     monkeypatch.setenv("DONDOC_WEBHOOK_URL", "https://bot.example.gov.vn/tg/x")
     code, checks = _check()
     assert code == 0 and checks["webhook"][0] == "warn"
-    assert "none (polling)" in checks["webhook"][1]
+    assert "cách nhận tin polling (chưa có webhook)" in checks["webhook"][1]
 
 
 def test_check_exits_2_on_a_wrong_setting(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -430,7 +435,8 @@ def test_check_exits_2_on_a_wrong_setting(monkeypatch: pytest.MonkeyPatch) -> No
 def test_check_fails_without_a_channel_or_a_database() -> None:
     code, checks = _check()
     assert code == 1
-    assert checks["database"][0] == "fail" and "no database at" in checks["database"][1]
+    assert checks["database"][0] == "fail"
+    assert "không có cơ sở dữ liệu ở" in checks["database"][1]
     assert checks["channels"][0] == "fail" and "DONDOC_TELEGRAM_TOKEN" in checks["channels"][1]
 
 
@@ -458,7 +464,7 @@ def test_check_fails_when_the_database_is_read_only(
     path = make_db(load_settings().db_path)
     path.chmod(0o444)
     code, checks = _check()
-    assert code == 1 and "not writable" in checks["database"][1]
+    assert code == 1 and "không ghi được" in checks["database"][1]
 
 
 def test_check_fails_when_the_database_cannot_be_written_now(
@@ -484,13 +490,14 @@ def test_check_fails_on_pending_migrations_and_on_newer_ones(
     path = make_old_db(load_settings().db_path)
     code, checks = _check()
     assert code == 1 and checks["migrations"][0] == "fail"
-    assert "not applied yet" in checks["migrations"][1] and "(re)start" in checks["migrations"][1]
+    assert "chưa áp dụng" in checks["migrations"][1]
+    assert "hãy chạy (lại) bot" in checks["migrations"][1]
     path.unlink()
     make_db(path)
     assert _check()[0] == 0
     add_future_migration(path)
     code, checks = _check()
-    assert code == 1 and "newer version" in checks["migrations"][1]
+    assert code == 1 and "hãy nâng cấp dondoc" in checks["migrations"][1]
 
 
 class _BotApi(BaseHTTPRequestHandler):
@@ -567,7 +574,7 @@ def test_check_fails_when_telegram_cannot_be_reached(monkeypatch: pytest.MonkeyP
     result = cli("check")
     assert result.exit_code == 1
     [line] = [line for line in result.stdout.splitlines() if line.split()[1] == "telegram"]
-    assert line.startswith("FAIL") and "cannot reach" in line and "ConnectError" in line
+    assert line.startswith("FAIL") and "không kết nối được" in line and "ConnectError" in line
     assert TOKEN not in result.output
 
 
