@@ -1,7 +1,9 @@
 """The `dondoc` command line: units, invites (and printable invite sheets), members, run, chat.
 
 Every command reads the settings first: a wrong setting prints one line and exits 2. Commands that
-a script may read take --json: then stdout holds one JSON document and nothing else."""
+a script may read take --json: then stdout holds one JSON document and nothing else. What a person
+reads (output, errors, the helps of commands and options) comes from messages/vi/cli.j2 and
+cli_help.j2; the docstrings here are for developers."""
 
 from __future__ import annotations
 
@@ -19,7 +21,16 @@ import jinja2
 import typer
 
 from bot import cli_office
-from bot.cli_common import fail, print_json, settings_or_exit, with_db
+from bot.cli_common import (
+    JsonOption,
+    fail,
+    help_text,
+    print_json,
+    say,
+    settings_or_exit,
+    text,
+    with_db,
+)
 from bot.cli_export import register as register_export
 from bot.cli_ops import register_ops
 from bot.cli_plan import plan_app
@@ -44,23 +55,21 @@ _USERNAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]{3,31}$")
 
 app = typer.Typer(
     name="dondoc",
+    help=help_text("root"),
     no_args_is_help=True,
     add_completion=False,
 )
-units_app = typer.Typer(help="Units: import them from a CSV, Excel or YAML file, show the tree.")
-invite_app = typer.Typer(help="Invites: create, list, revoke, print a sheet of QR codes.")
-members_app = typer.Typer(help="Registered members.")
+units_app = typer.Typer(help=help_text("units"))
+invite_app = typer.Typer(help=help_text("invite"))
+members_app = typer.Typer(help=help_text("members"))
 app.add_typer(units_app, name="units", no_args_is_help=True)
 app.add_typer(invite_app, name="invite", no_args_is_help=True)
 app.add_typer(members_app, name="members", no_args_is_help=True)
 app.add_typer(plan_app, name="plan", no_args_is_help=True)
 app.add_typer(reminders_app, name="reminders", no_args_is_help=True)
-app.command("broadcast")(cli_office.broadcast)
-app.command("audit")(cli_office.audit)
+cli_office.register(app)  # broadcast, audit
 register_ops(app)  # backup, restore, check
 register_export(app)  # export
-
-JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON on stdout for scripts.")]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -78,19 +87,15 @@ _ROLE_WORDS: dict[str, Role] = {
     "quan tri": Role.ADMIN,
     "quan tri vien": Role.ADMIN,
 }
-_ROLE_HELP = (
-    "secretary, deputy, office, leader, admin; or in Vietnamese, diacritics optional:"
-    " bi thu, pho bi thu, van phong, thuong truc, quan tri."
-)
 
 
-def parse_role(text: str) -> Role:
+def parse_role(word: str) -> Role:
     """A Role from its value or Vietnamese name, in any case, with or without diacritics."""
-    if isinstance(text, Role):
-        return text
-    role = _ROLE_WORDS.get(fold(text))
+    if isinstance(word, Role):
+        return word
+    role = _ROLE_WORDS.get(fold(word))
     if role is None:
-        raise typer.BadParameter(f"unknown role {text!r}: use {_ROLE_HELP}")
+        raise typer.BadParameter(text("cli.unknown_role", text=word))
     return role
 
 
@@ -103,26 +108,26 @@ _DURATION_UNITS: dict[str, timedelta] = {
 MAX_VALID_FOR = timedelta(days=365)
 
 
-def parse_duration(text: str) -> timedelta:
+def parse_duration(word: str) -> timedelta:
     """ "14d", "48h", "2w" (also "14", "14 ngay", "2 tuan") -> a timedelta, up to a year."""
-    if isinstance(text, timedelta):
-        return text
-    match = _DURATION_RE.match(text)
+    if isinstance(word, timedelta):
+        return word
+    match = _DURATION_RE.match(word)
     unit = _DURATION_UNITS.get(fold(match.group(2))) if match else None
     if match is None or unit is None:
-        raise typer.BadParameter(f"{text!r} is not a duration: write e.g. 14d, 48h or 2w")
+        raise typer.BadParameter(text("cli.bad_duration", text=word))
     value = int(match.group(1)) * unit
     if not timedelta(0) < value <= MAX_VALID_FOR:
-        raise typer.BadParameter(f"{text!r}: must be more than 0 and at most 365 days")
+        raise typer.BadParameter(text("cli.duration_range", text=word))
     return value
 
 
-def _bot_username_option(text: str | None) -> str | None:
-    if text is None:
+def _bot_username_option(word: str | None) -> str | None:
+    if word is None:
         return None
-    name = text.strip().removeprefix("https://t.me/").removeprefix("@")
+    name = word.strip().removeprefix("https://t.me/").removeprefix("@")
     if not _USERNAME_RE.match(name):
-        raise typer.BadParameter(f"{text!r} is not a Telegram bot username")
+        raise typer.BadParameter(text("cli.bad_bot_username", text=word))
     return name
 
 
@@ -130,24 +135,24 @@ RoleOption = Annotated[
     Role,
     typer.Option(
         parser=parse_role,
-        metavar="ROLE",
-        help=_ROLE_HELP,
+        metavar=help_text("metavar_role"),
+        help=help_text("role"),
     ),
 ]
 ExpiresOption = Annotated[
     timedelta | None,
     typer.Option(
         parser=parse_duration,
-        metavar="DURATION",
-        help="How long the invite stays valid: 14d, 48h, 2w. Default: DONDOC_INVITE_DAYS days.",
+        metavar=help_text("metavar_duration"),
+        help=help_text("expires"),
     ),
 ]
 BotOption = Annotated[
     str | None,
     typer.Option(
         "--bot",
-        metavar="USERNAME",
-        help="The bot's username for the t.me link (default: DONDOC_BOT_USERNAME, else getMe).",
+        metavar=help_text("metavar_bot"),
+        help=help_text("bot"),
     ),
 ]
 
@@ -156,9 +161,9 @@ BotOption = Annotated[
 # Shared plumbing
 
 
-@app.callback()
+@app.callback(help=help_text("root"))
 def _root() -> None:
-    """Đôn Đốc: carry a plan out across the units of a Party Committee."""
+    """The root of `dondoc`: its help is messages/vi/cli_help.j2's `root`."""
 
 
 def _when(moment: datetime, settings: Settings) -> str:
@@ -222,16 +227,28 @@ def deep_link(username: str, code: str) -> str:
 
 
 def invite_state(invite: Invite, now: datetime) -> str:
+    """active, used, expired or revoked: as --json gives it (the text: cli.invite_state)."""
     return invite.problem(now) or "active"
+
+
+def _role_name(role: Role) -> str:
+    return text(f"roles.{role.value}")
+
+
+def _columns(key: str) -> list[str]:
+    """A table's headers: one message with the columns separated by "|"."""
+    return text(key).split("|")
 
 
 # ---------------------------------------------------------------------------------------------
 # units
 
 
-@units_app.command("import")
+@units_app.command("import", help=help_text("units_import"))
 def units_import(
-    file: Annotated[Path, typer.Argument(help="A .csv, .xlsx or .yaml file.")],
+    file: Annotated[
+        Path, typer.Argument(metavar=help_text("metavar_file"), help=help_text("units_import_file"))
+    ],
     as_json: JsonOption = False,
 ) -> None:
     """Import units (code, name, parent, kind) from CSV, Excel or YAML: all or nothing."""
@@ -258,13 +275,17 @@ def units_import(
             }
         )
         return
-    typer.echo(
-        f"Imported {result.total} units from {file.name}: {result.created} created,"
-        f" {result.updated} updated, {result.unchanged} unchanged."
+    say(
+        "cli.units_imported",
+        total=result.total,
+        file=file.name,
+        created=result.created,
+        updated=result.updated,
+        unchanged=result.unchanged,
     )
 
 
-@units_app.command("list")
+@units_app.command("list", help=help_text("units_list"))
 def units_list(as_json: JsonOption = False) -> None:
     """Show the units as a tree, with their kind and how many members each has."""
     settings = settings_or_exit()
@@ -291,14 +312,17 @@ def units_list(as_json: JsonOption = False) -> None:
         )
         return
     if not tree:
-        typer.echo("No units yet: import them with `dondoc units import FILE`.")
+        say("cli.no_units")
         return
     for unit, depth in tree:
-        members = counts.get(unit.id, 0)
-        noun = "member" if members == 1 else "members"
-        typer.echo(
-            f"{'    ' * depth}{unit.code}  {unit.name}  ({unit.kind.value}, {members} {noun})"
+        line = text(
+            "cli.unit_line",
+            code=unit.code,
+            name=unit.name,
+            kind=text("plan_file.kind", value=unit.kind.value),
+            members=counts.get(unit.id, 0),
         )
+        typer.echo("    " * depth + line)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -323,11 +347,24 @@ def _invite_json(
     }
 
 
-@invite_app.command("create")
+@invite_app.command("create", help=help_text("invite_create"))
 def invite_create(
-    unit: Annotated[str, typer.Option("--unit", metavar="CODE", help="The unit's code.")],
+    unit: Annotated[
+        str,
+        typer.Option(
+            "--unit", metavar=help_text("metavar_code"), help=help_text("invite_create_unit")
+        ),
+    ],
     role: RoleOption,
-    uses: Annotated[int, typer.Option("--uses", min=1, help="How many people may use it.")] = 1,
+    uses: Annotated[
+        int,
+        typer.Option(
+            "--uses",
+            min=1,
+            metavar=help_text("metavar_number"),
+            help=help_text("invite_create_uses"),
+        ),
+    ] = 1,
     expires: ExpiresOption = None,
     bot: BotOption = None,
     as_json: JsonOption = False,
@@ -349,31 +386,27 @@ def invite_create(
 
     created = with_db(settings, create)
     if created is None:
-        fail(f"No unit with code {unit!r}: see `dondoc units list`.")
+        fail(text("cli.unknown_unit", codes=unit.strip()))
     invite, found = created
     username = resolve_bot_username(settings, username_option)
     if username is None:
-        typer.echo(
-            "Could not ask Telegram for the bot's username (getMe failed): the t.me link needs"
-            " --bot USERNAME or DONDOC_BOT_USERNAME; the /start line works in the chat.",
-            err=True,
-        )
+        say("cli.no_bot_username", err=True)
     if as_json:
         print_json(_invite_json(invite, found, settings, now, username))
         return
-    lines = [
-        f"Invite for {found.name} ({found.code}), role {invite.role.value}",
-        f"  code:     {invite.code}",
-        f"  uses:     {invite.max_uses}",
-        f"  expires:  {_when(invite.expires_at, settings)}",
-    ]
-    if username:
-        lines.append(f"  link:     {deep_link(username, invite.code)}")
-    lines.append(f"  or type:  /start {invite.code}")
-    typer.echo("\n".join(lines))
+    say(
+        "cli.invite_created",
+        unit=found.name,
+        unit_code=found.code,
+        role=_role_name(invite.role),
+        code=invite.code,
+        uses=invite.max_uses,
+        expires=_when(invite.expires_at, settings),
+        link=deep_link(username, invite.code) if username else "",
+    )
 
 
-@invite_app.command("list")
+@invite_app.command("list", help=help_text("invite_list"))
 def invite_list(as_json: JsonOption = False) -> None:
     """List invites with their use count, expiry and state (active, used, expired, revoked)."""
     settings = settings_or_exit()
@@ -390,25 +423,30 @@ def invite_list(as_json: JsonOption = False) -> None:
         )
         return
     if not invites:
-        typer.echo("No invites yet: create one with `dondoc invite create --unit CODE --role R`.")
+        say("cli.no_invites")
         return
     rows = [
         [
             i.code,
             units[i.unit_id].code,
-            i.role.value,
+            _role_name(i.role),
             f"{i.uses}/{i.max_uses}",
             _when(i.expires_at, settings),
-            invite_state(i, now),
+            text("cli.invite_state", value=invite_state(i, now)),
         ]
         for i in invites
     ]
-    for line in _table(["CODE", "UNIT", "ROLE", "USES", "EXPIRES", "STATE"], rows):
+    for line in _table(_columns("cli.invite_columns"), rows):
         typer.echo(line)
 
 
-@invite_app.command("revoke")
-def invite_revoke(code: Annotated[str, typer.Argument(help="The invite's code.")]) -> None:
+@invite_app.command("revoke", help=help_text("invite_revoke"))
+def invite_revoke(
+    code: Annotated[
+        str,
+        typer.Argument(metavar=help_text("metavar_code"), help=help_text("invite_revoke_code")),
+    ],
+) -> None:
     """Revoke an invite so nobody can register with it any more."""
     settings = settings_or_exit()
     now = clock_for(settings.tz, settings.clock).now()
@@ -417,38 +455,41 @@ def invite_revoke(code: Annotated[str, typer.Argument(help="The invite's code.")
         repo = InviteRepository(db)
         invite = await repo.by_code(code.strip())
         if invite is None:
-            return f"No invite with code {code!r}."
+            return text("cli.no_such_invite", code=code.strip())
         if invite.revoked_at is not None:
-            return (
-                f"Invite {invite.code} was already revoked on {_when(invite.revoked_at, settings)}."
-            )
+            at = _when(invite.revoked_at, settings)
+            return text("cli.already_revoked", code=invite.code, at=at)
         await repo.revoke(invite.code, now)
         return None
 
     problem = with_db(settings, revoke)
     if problem:
         fail(problem)
-    typer.echo(f"Revoked invite {code.strip()}.")
+    say("cli.revoked", code=code.strip())
 
 
-@invite_app.command("sheet")
+@invite_app.command("sheet", help=help_text("invite_sheet"))
 def invite_sheet(
     out: Annotated[
-        Path, typer.Option("--out", help="Where to write: FILE.pdf or FILE.png.", metavar="FILE")
+        Path,
+        typer.Option(
+            "--out", metavar=help_text("metavar_file"), help=help_text("invite_sheet_out")
+        ),
     ],
     units: Annotated[
         str | None,
         typer.Option(
-            "--units",
-            metavar="CODE,CODE",
-            help="Which units (default: every unit whose kind reports: party_committee, cell).",
+            "--units", metavar=help_text("metavar_codes"), help=help_text("invite_sheet_units")
         ),
     ] = None,
     role: RoleOption = Role.SECRETARY,
     expires: ExpiresOption = None,
     bot: BotOption = None,
     font: Annotated[
-        Path | None, typer.Option("--font", help="A .ttf font with Vietnamese letters.")
+        Path | None,
+        typer.Option(
+            "--font", metavar=help_text("metavar_file"), help=help_text("invite_sheet_font")
+        ),
     ] = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -457,19 +498,15 @@ def invite_sheet(
 
     settings = settings_or_exit()
     if out.suffix.lower() not in (".pdf", ".png"):
-        raise typer.BadParameter("must end in .pdf or .png", param_hint="--out")
+        raise typer.BadParameter(text("cli.must_end_in", suffixes=".pdf, .png"), param_hint="--out")
     if font is not None and not font.is_file():
-        raise typer.BadParameter(f"{font} is not a file", param_hint="--font")
+        raise typer.BadParameter(text("cli.not_a_file", path=font), param_hint="--font")
     username = resolve_bot_username(settings, _bot_username_option(bot))
     if username is None:
-        fail("Could not ask Telegram for the bot's username (getMe failed): pass --bot USERNAME.")
+        fail(text("cli.sheet_needs_bot_username"))
     font_path = font or find_font()
     if font_path is None:
-        typer.echo(
-            "Warning: no DejaVu Sans font found; using Pillow's default font, which may not show"
-            " Vietnamese diacritics (pass --font FILE.ttf).",
-            err=True,
-        )
+        say("cli.no_font", err=True)
     wanted = [c.strip() for c in units.split(",") if c.strip()] if units is not None else None
     valid_for = expires or timedelta(days=settings.invite_days)
     now = clock_for(settings.tz, settings.clock).now()
@@ -483,10 +520,10 @@ def invite_sheet(
             found = {c: await unit_repo.by_code(c) for c in dict.fromkeys(wanted)}
             unknown = [c for c, u in found.items() if u is None]
             if unknown:
-                return f"No unit with code {', '.join(unknown)}: see `dondoc units list`."
+                return text("cli.unknown_unit", codes=", ".join(unknown))
             chosen = [u for u in found.values() if u is not None]
         if not chosen:
-            return "No units to invite: import units first (`dondoc units import FILE`)."
+            return text("cli.no_units_to_invite")
         made: list[tuple[Invite, Unit]] = []
         async with db.transaction():
             for unit in chosen:
@@ -507,7 +544,7 @@ def invite_sheet(
             try:
                 written = save_pages(pages, out)
             except OSError as exc:
-                raise _SheetNotWritten(f"Cannot write {out}: {exc}") from exc
+                raise _SheetNotWritten(text("cli.cannot_write", path=out, problem=exc)) from exc
         return written, made
 
     try:
@@ -526,7 +563,7 @@ def invite_sheet(
         )
         return
     where = ", ".join(str(p) for p in written)
-    typer.echo(f"Wrote {len(made)} {role.value} invites to {where}.")
+    say("cli.sheet_written", count=len(made), role=_role_name(role), files=where)
 
 
 def _sheet_headings(texts: Texts, role: Role, expires: str) -> tuple[str, str]:
@@ -550,7 +587,7 @@ class _SheetNotWritten(Exception):
 # members
 
 
-@members_app.command("list")
+@members_app.command("list", help=help_text("members_list"))
 def members_list(as_json: JsonOption = False) -> None:
     """List registered members: unit, role, name, channels, when, and whether reachable."""
     settings = settings_or_exit()
@@ -572,21 +609,20 @@ def members_list(as_json: JsonOption = False) -> None:
         )
         return
     if not listing:
-        typer.echo("No members registered yet.")
+        say("cli.no_members")
         return
     rows = [
         [
             m.unit_code,
-            m.member.role.value,
+            _role_name(m.member.role),
             m.member.full_name,
-            ", ".join(i.channel for i in m.identities) or "-",
+            ", ".join(text("link.channel_name", channel=i.channel) for i in m.identities) or "-",
             _when(m.member.registered_at, settings),
-            "yes" if m.reachable else "no",
+            text("cli.yes_no", value=m.reachable),
         ]
         for m in listing
     ]
-    headers = ["UNIT", "ROLE", "NAME", "CHANNELS", "REGISTERED", "REACHABLE"]
-    for line in _table(headers, rows):
+    for line in _table(_columns("cli.member_columns"), rows):
         typer.echo(line)
 
 
@@ -594,16 +630,9 @@ def members_list(as_json: JsonOption = False) -> None:
 # run, chat
 
 
-@app.command("run")
+@app.command("run", help=help_text("run"))
 def run(
-    webhook: Annotated[
-        bool,
-        typer.Option(
-            "--webhook",
-            help="Take updates by webhook (DONDOC_WEBHOOK_URL, DONDOC_WEBHOOK_SECRET) instead of"
-            " polling.",
-        ),
-    ] = False,
+    webhook: Annotated[bool, typer.Option("--webhook", help=help_text("run_webhook"))] = False,
 ) -> None:
     """Run the bot: on Telegram with DONDOC_TELEGRAM_TOKEN, else the local sandbox."""
     settings = settings_or_exit()
@@ -612,11 +641,17 @@ def run(
     asyncio.run(run_bot(settings, webhook=True) if webhook else run_bot(settings))
 
 
-@app.command("chat")
+@app.command("chat", help=help_text("chat"))
 def chat(
-    user: Annotated[int, typer.Option("--user", metavar="ID", help="The user id to chat as.")],
-    name: Annotated[str | None, typer.Option("--name", help="The user's display name.")] = None,
-    zalo: Annotated[bool, typer.Option("--zalo", help="Chat as a Zalo user.")] = False,
+    user: Annotated[
+        int,
+        typer.Option("--user", metavar=help_text("metavar_user"), help=help_text("chat_user")),
+    ],
+    name: Annotated[
+        str | None,
+        typer.Option("--name", metavar=help_text("metavar_name"), help=help_text("chat_name")),
+    ] = None,
+    zalo: Annotated[bool, typer.Option("--zalo", help=help_text("chat_zalo"))] = False,
 ) -> None:
     """Talk to the sandbox bot in this terminal as one user."""
     settings = settings_or_exit()

@@ -15,12 +15,21 @@ from typing import Annotated, Any
 
 import typer
 
-from bot.cli_common import fail, print_json, settings_or_exit, with_services
+from bot.cli_common import (
+    JsonOption,
+    fail,
+    help_text,
+    print_json,
+    say,
+    settings_or_exit,
+    text,
+    with_services,
+)
 from bot.exports import VIEWS, ExportKind, export, letterhead_of
 from bot.exports.docx import copy_template
 from bot.services import Services
+from messages import vn_number
 
-JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON on stdout for scripts.")]
 CSV_DEFAULT_VIEW = "answers"
 
 
@@ -29,32 +38,37 @@ def _kind_of(out: Path, kind: str | None) -> tuple[ExportKind, str | None]:
     suffix = out.suffix.lower()
     if suffix == ".xlsx":
         if kind is not None:
-            raise typer.BadParameter("--kind is for .docx and .csv files", param_hint="--kind")
+            raise typer.BadParameter(text("cli.kind_for_xlsx"), param_hint="--kind")
         return ExportKind.XLSX, None
     if suffix == ".docx":
         if kind not in (None, "report", "nominations"):
-            raise typer.BadParameter("report or nominations", param_hint="--kind")
+            raise typer.BadParameter(text("cli.kind_for_docx"), param_hint="--kind")
         return ExportKind(kind or "report"), None
     if suffix == ".csv":
         view = kind or CSV_DEFAULT_VIEW
         if view not in VIEWS:
-            raise typer.BadParameter(f"one of {', '.join(VIEWS)}", param_hint="--kind")
+            views = ", ".join(VIEWS)
+            raise typer.BadParameter(text("cli.kind_for_csv", views=views), param_hint="--kind")
         return ExportKind.CSV, view
     if suffix == ".zip":
         if kind is not None:
-            raise typer.BadParameter("a .zip holds every view", param_hint="--kind")
+            raise typer.BadParameter(text("cli.kind_for_zip"), param_hint="--kind")
         return ExportKind.CSV, None
-    raise typer.BadParameter("must end in .xlsx, .docx, .csv or .zip", param_hint="--out")
+    suffixes = ".xlsx, .docx, .csv, .zip"
+    raise typer.BadParameter(text("cli.must_end_in", suffixes=suffixes), param_hint="--out")
 
 
 def export_command(
-    plan: Annotated[str, typer.Option("--plan", help="The plan's number (or id).")],
+    plan: Annotated[
+        str,
+        typer.Option("--plan", metavar=help_text("metavar_plan"), help=help_text("export_plan")),
+    ],
     out: Annotated[
         Path,
         typer.Option(
             "--out",
-            help="The file to write: .xlsx (every view), .docx (Word), .csv (one view),"
-            " .zip (every view as CSV).",
+            metavar=help_text("metavar_file"),
+            help=help_text("export_out"),
             dir_okay=False,
         ),
     ],
@@ -62,17 +76,13 @@ def export_command(
         str | None,
         typer.Option(
             "--kind",
-            help="For .docx: report (default) or nominations. For .csv: the view, one of"
-            f" {', '.join(VIEWS)} (default {CSV_DEFAULT_VIEW}).",
+            metavar=help_text("metavar_kind"),
+            help=text("cli_help.export_kind", views=", ".join(VIEWS), default=CSV_DEFAULT_VIEW),
         ),
     ] = None,
     template: Annotated[
         bool,
-        typer.Option(
-            "--template",
-            help="With .docx: write the Word template itself, to edit and put in"
-            " DATA_DIR/templates/ (where it replaces the shipped one).",
-        ),
+        typer.Option("--template", help=help_text("export_template")),
     ] = False,
     as_json: JsonOption = False,
 ) -> None:
@@ -82,15 +92,18 @@ def export_command(
     templates = settings.data_dir / "templates"
     if template:
         if out.suffix.lower() != ".docx":
-            raise typer.BadParameter("--template writes a .docx", param_hint="--out")
-        source = copy_template(export_kind.value, out, templates)
-        typer.echo(f"Wrote the template {out} (from {source}).")
+            raise typer.BadParameter(text("cli.template_is_docx"), param_hint="--out")
+        try:
+            source = copy_template(export_kind.value, out, templates)
+        except OSError as exc:
+            fail(text("cli.cannot_write", path=out, problem=exc))
+        say("cli.template_written", path=out, source=source)
         return
 
     async def go(services: Services) -> dict[str, Any]:
         found = await services.repos.plans.find(plan)
         if found is None:
-            fail(f"No plan {plan!r}: `dondoc plan list` shows them.")
+            fail(text("plan_file.not_found", key=plan))
         services = dataclasses.replace(services, data_dir=settings.data_dir)
         result = await export(
             services,
@@ -119,13 +132,17 @@ def export_command(
             "seconds": round(result.seconds, 3),
         }
 
-    result = with_services(settings, go)
+    try:
+        result = with_services(settings, go)
+    except OSError as exc:
+        fail(text("cli.cannot_write", path=out, problem=exc))
     if as_json:
         print_json(result)
     else:
-        typer.echo(f"Wrote {result['path']}: {result['rows']} row(s) in {result['seconds']} s.")
+        seconds = vn_number(float(result["seconds"]))
+        say("cli.exported", path=result["path"], count=result["rows"], seconds=seconds)
 
 
 def register(app: typer.Typer) -> None:
     """Mount `dondoc export` on the main command line."""
-    app.command("export")(export_command)
+    app.command("export", help=help_text("export"))(export_command)

@@ -5,27 +5,39 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
+import jinja2
 import typer
 
 from bot.broadcasting import Audience, AudienceError, recipients, send
-from bot.cli_common import fail, print_json, settings_or_exit, texts_for, with_services
+from bot.cli_common import (
+    JsonOption,
+    fail,
+    help_text,
+    print_json,
+    say,
+    settings_or_exit,
+    text,
+    with_services,
+)
 from bot.services import Services
-from messages import plain, vn_datetime
+from messages import vn_datetime
 
-JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON on stdout for scripts.")]
+# Audit actions the bot takes by itself, with no member and no command typed: the daily roll of
+# repeating tasks (bot/publishing.py). Any other entry without a member came from the command line.
+AUTOMATIC_ACTIONS = frozenset({"roll"})
 
 
 def broadcast(
     to: Annotated[
         str,
-        typer.Option(
-            "--to",
-            help="all | not-answered:TASK_ID | under:UNIT_CODE | units:CODE,CODE",
-        ),
+        typer.Option("--to", metavar=help_text("metavar_audience"), help=help_text("broadcast_to")),
     ],
-    text: Annotated[str, typer.Option("--text", help="The message, as the units will read it.")],
+    message: Annotated[
+        str,
+        typer.Option("--text", metavar=help_text("metavar_text"), help=help_text("broadcast_text")),
+    ],
     dry_run: Annotated[
-        bool, typer.Option("--dry-run", help="Show who would get it; send nothing.")
+        bool, typer.Option("--dry-run", help=help_text("broadcast_dry_run"))
     ] = False,
     as_json: JsonOption = False,
 ) -> None:
@@ -34,42 +46,51 @@ def broadcast(
     try:
         audience = Audience.parse(to)
     except AudienceError:
-        raise typer.BadParameter(
-            f"{to!r}: use all, not-answered:TASK_ID, under:CODE or units:A,B"
-        ) from None
+        raise typer.BadParameter(text("cli.bad_audience", text=to), param_hint="--to") from None
 
     async def go(services: Services) -> dict[str, Any]:
         people = await recipients(services, audience)
         if dry_run:
             return {"recipients": len(people), "sent": False, "broadcast": None}
-        b = await send(services, None, text, audience)
+        b = await send(services, None, message, audience)
         return {"recipients": b.recipients, "sent": True, "broadcast": b.id}
 
     try:
         result = with_services(settings, go)
     except AudienceError as problem:
-        fail(plain(texts_for(settings)(f"broadcast.{problem.key}", **problem.values)))
+        fail(text(f"broadcast.{problem.key}", **problem.values))
     if as_json:
         print_json(result)
     elif result["sent"]:
-        typer.echo(
-            f"Broadcast {result['broadcast']}: {result['recipients']} message(s) queued;"
-            " the running bot sends them."
-        )
+        say("cli.broadcast_queued", id=result["broadcast"], count=result["recipients"])
     else:
-        typer.echo(f"Would reach {result['recipients']} person(s); nothing sent.")
+        say("cli.broadcast_dry_run", count=result["recipients"])
 
 
 def audit(
-    limit: Annotated[int, typer.Option("--limit", min=1, max=10_000)] = 50,
-    action: Annotated[str | None, typer.Option("--action", help="Only this action.")] = None,
+    limit: Annotated[
+        int,
+        typer.Option(
+            "--limit",
+            min=1,
+            max=10_000,
+            metavar=help_text("metavar_number"),
+            help=help_text("audit_limit"),
+        ),
+    ] = 50,
+    action: Annotated[
+        str | None,
+        typer.Option(
+            "--action", metavar=help_text("metavar_action"), help=help_text("audit_action")
+        ),
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
     """The office's actions, newest first: publish, broadcast, review, export..."""
     settings = settings_or_exit()
 
-    async def go(services: Services) -> list[dict[str, Any]]:
-        return [
+    async def go(services: Services) -> tuple[list[dict[str, Any]], dict[int, str]]:
+        entries = [
             {
                 "at": e.at.isoformat(),
                 "member": e.member_name,
@@ -79,12 +100,34 @@ def audit(
             }
             for e in await services.repos.audit.entries(limit, action)
         ]
+        numbers = {p.id: p.number for p in await services.repos.plans.all()}
+        return entries, numbers
 
-    entries = with_services(settings, go)
+    entries, numbers = with_services(settings, go)
     if as_json:
         print_json(entries)
         return
+    if not entries:
+        say("cli.audit_empty")
+        return
     for e in entries:
         when = vn_datetime(datetime.fromisoformat(e["at"]), settings.tz)
-        who = e["member"] or "CLI"
-        typer.echo(f"{when}  {who:<24} {e['action']:<12} {e['detail']}")
+        who = text(
+            "cli.audit_by", name=e["member"] or "", automatic=e["action"] in AUTOMATIC_ACTIONS
+        )
+        what = text("cli.audit_action", value=e["action"])
+        typer.echo(f"{when:<16}  {who:<24} {what:<18} {_detail(e['action'], e['detail'], numbers)}")
+
+
+def _detail(action: str, detail: dict[str, Any], numbers: dict[int, str]) -> str:
+    """An entry's detail in words; name=value pairs if an old entry lacks what its words need."""
+    try:
+        return text("cli.audit_detail", action=action, detail=detail, numbers=numbers)
+    except (jinja2.TemplateError, TypeError, AttributeError):
+        return text("cli.audit_detail", action="", detail=detail, numbers={})
+
+
+def register(app: typer.Typer) -> None:
+    """Mount `dondoc broadcast` and `dondoc audit` on the main command line."""
+    app.command("broadcast", help=help_text("broadcast"))(broadcast)
+    app.command("audit", help=help_text("audit"))(audit)

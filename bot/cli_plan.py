@@ -16,7 +16,16 @@ from typing import Annotated, Any, TypeVar
 import jinja2
 import typer
 
-from bot.cli_common import fail, print_json, settings_or_exit, texts_for, with_services
+from bot.cli_common import (
+    JsonOption,
+    fail,
+    help_text,
+    print_json,
+    settings_or_exit,
+    text,
+    texts_for,
+    with_services,
+)
 from bot.domain import Audience, Plan, Quota, Repeat, Task, Unit
 from bot.plan_file import ImportResult, PlanFileError, import_plan_file, write_xlsx_template
 from bot.services import Services
@@ -27,13 +36,11 @@ from storage.plans import audience_to_json
 
 T = TypeVar("T")
 
-plan_app = typer.Typer(
-    help="Plans: import from YAML or Excel, show, list, publish; the Excel template.",
-    no_args_is_help=True,
-)
+plan_app = typer.Typer(help=help_text("plan"), no_args_is_help=True)
 
-JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON on stdout for scripts.")]
-PlanArgument = Annotated[str, typer.Argument(metavar="PLAN", help="The plan's number or id.")]
+PlanArgument = Annotated[
+    str, typer.Argument(metavar=help_text("metavar_plan"), help=help_text("plan_argument"))
+]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -177,14 +184,13 @@ async def _plan_and_tasks(
 # Commands
 
 
-@plan_app.command("import")
+@plan_app.command("import", help=help_text("plan_import"))
 def plan_import(
-    file: Annotated[Path, typer.Argument(help="A plan file: .yaml, .yml or .xlsx.")],
+    file: Annotated[
+        Path, typer.Argument(metavar=help_text("metavar_file"), help=help_text("plan_import_file"))
+    ],
     as_json: JsonOption = False,
-    amend: Annotated[
-        bool,
-        typer.Option("--amend", help="Apply the file to a plan already published (tells units)."),
-    ] = False,
+    amend: Annotated[bool, typer.Option("--amend", help=help_text("plan_import_amend"))] = False,
 ) -> None:
     """Check a plan file as a whole and save it as a draft (all or nothing)."""
     settings = settings_or_exit()
@@ -247,7 +253,7 @@ def plan_import(
     _say(texts, "plan_file.imported", number=plan.number, title=plan.title, tasks=len(tasks))
 
 
-@plan_app.command("show")
+@plan_app.command("show", help=help_text("plan_show"))
 def plan_show(plan_key: PlanArgument, as_json: JsonOption = False) -> None:
     """A plan's header and its tasks in order: window, repeat, audience, lead, form, quota."""
     settings = settings_or_exit()
@@ -272,7 +278,7 @@ def plan_show(plan_key: PlanArgument, as_json: JsonOption = False) -> None:
         typer.echo(plain(line))
 
 
-@plan_app.command("list")
+@plan_app.command("list", help=help_text("plan_list"))
 def plan_list(as_json: JsonOption = False) -> None:
     """Every plan: number, title, status, how many tasks, when it was published."""
     settings = settings_or_exit()
@@ -302,7 +308,7 @@ def plan_list(as_json: JsonOption = False) -> None:
         )
 
 
-@plan_app.command("publish")
+@plan_app.command("publish", help=help_text("plan_publish"))
 def plan_publish(plan_key: PlanArgument) -> None:
     """Publish a draft: each unit owes its deadlines and its secretary gets the tasks."""
     settings = settings_or_exit()
@@ -345,36 +351,40 @@ def _publish_reason(texts: Texts, reason: str) -> str:
         return reason
 
 
-@plan_app.command("template")
+@plan_app.command("template", help=help_text("plan_template"))
 def plan_template(
     out: Annotated[
-        Path, typer.Option("--out", metavar="FILE.xlsx", help="Where to write the template.")
+        Path,
+        typer.Option(
+            "--out", metavar=help_text("metavar_xlsx"), help=help_text("plan_template_out")
+        ),
     ],
 ) -> None:
     """Write an empty Excel plan (sheets "tasks" and "plan") for an office to fill in."""
     settings = settings_or_exit()
     if out.suffix.lower() != ".xlsx":
-        raise typer.BadParameter("must end in .xlsx", param_hint="--out")
+        raise typer.BadParameter(text("cli.must_end_in", suffixes=".xlsx"), param_hint="--out")
     texts = texts_for(settings)
     try:
         write_xlsx_template(out, texts)
     except OSError as exc:
-        fail(f"Cannot write {out}: {exc}")
+        fail(text("cli.cannot_write", path=out, problem=exc))
     _say(texts, "plan_file.template_written", path=str(out))
 
 
-@plan_app.command("extract")
+@plan_app.command("extract", help=help_text("plan_extract"))
 def plan_extract(
-    file: Annotated[Path, typer.Argument(help="The plan document: .txt, .docx or .pdf.")],
+    file: Annotated[
+        Path, typer.Argument(metavar=help_text("metavar_file"), help=help_text("plan_extract_file"))
+    ],
     out: Annotated[
         Path | None,
-        typer.Option("--out", metavar="DRAFT.yaml", help="Write the draft plan file here."),
+        typer.Option(
+            "--out", metavar=help_text("metavar_draft"), help=help_text("plan_extract_out")
+        ),
     ] = None,
     as_json: JsonOption = False,
-    units: Annotated[
-        bool,
-        typer.Option("--units", help="Match the units in charge with the units in the database."),
-    ] = False,
+    units: Annotated[bool, typer.Option("--units", help=help_text("plan_extract_units"))] = False,
 ) -> None:
     """Draft a plan file from the plan's own document: its activities, windows, units in
     charge and quotas, to review and then `dondoc plan import`. Offline; nothing is saved."""
@@ -401,7 +411,7 @@ def plan_extract(
             out.parent.mkdir(parents=True, exist_ok=True)
             out.write_text(yaml_text, encoding="utf-8")
         except OSError as exc:
-            fail(f"Cannot write {out}: {exc}")
+            fail(text("cli.cannot_write", path=out, problem=exc))
     if as_json:
         print_json(draft_json(draft, texts))
         return

@@ -8,26 +8,35 @@ from typing import Annotated, Any
 
 import typer
 
-from bot.cli_common import fail, print_json, settings_or_exit, with_services
+from bot.cli_common import (
+    JsonOption,
+    fail,
+    help_text,
+    print_json,
+    say,
+    settings_or_exit,
+    text,
+    with_services,
+)
 from bot.reminders import Digest, Reminders, ReminderSettings
 from bot.services import Services
 from messages import plain, vn_datetime
 
-reminders_app = typer.Typer(help="Reminders: preview what would be sent at a moment.")
+reminders_app = typer.Typer(help=help_text("reminders"))
 
 
-def parse_moment(text: str, tz: Any) -> datetime:
+def parse_moment(word: str, tz: Any) -> datetime:
     """2024-04-17T08:30, 2024-04-17 08:30, or as people write it: 17/4/2024 8:30."""
-    text = text.strip()
+    word = word.strip()
     for fmt in ("%d/%m/%Y %H:%M", "%d/%m/%Y"):
         try:
-            return datetime.strptime(text, fmt).replace(tzinfo=tz)
+            return datetime.strptime(word, fmt).replace(tzinfo=tz)
         except ValueError:
             pass
     try:
-        moment = datetime.fromisoformat(text)
+        moment = datetime.fromisoformat(word)
     except ValueError:
-        raise typer.BadParameter(f"{text!r}: write 2024-04-17T08:30 or 17/4/2024 8:30") from None
+        raise typer.BadParameter(text("cli.bad_moment", text=word), param_hint="--at") from None
     return moment if moment.tzinfo else moment.replace(tzinfo=tz)
 
 
@@ -59,12 +68,15 @@ def _digest_json(d: Digest, units: dict[int, str], queued: bool) -> dict[str, An
     }
 
 
-@reminders_app.command("preview")
+@reminders_app.command("preview", help=help_text("reminders_preview"))
 def preview(
     at: Annotated[
-        str, typer.Option("--at", help="The moment: 2024-04-17T08:30 or 17/4/2024 8:30.")
+        str,
+        typer.Option(
+            "--at", metavar=help_text("metavar_moment"), help=help_text("reminders_preview_at")
+        ),
     ],
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON on stdout.")] = False,
+    as_json: JsonOption = False,
 ) -> None:
     """What would be sent at that moment, to whom; nothing is sent or queued."""
     settings = settings_or_exit()
@@ -82,12 +94,18 @@ def preview(
     try:
         digests = with_services(settings, go)
     except ValueError as exc:
-        fail(str(exc))
+        fail(text("cli.preview_failed", problem=exc))
     if as_json:
         print_json({"at": moment.isoformat(), "messages": digests})
         return
-    typer.echo(f"{vn_datetime(moment, settings.tz)}: {len(digests)} message(s)")
+    say("cli.preview_heading", at=vn_datetime(moment, settings.tz), count=len(digests))
     for d in digests:
-        mark = " (already queued)" if d["already_queued"] else ""
-        typer.echo(f"\n--- to {d['member']} ({d['unit']}, {d['kind']}){mark}")
+        typer.echo("")
+        say(
+            "cli.preview_to",
+            member=d["member"],
+            unit=d["unit"],
+            kind=d["kind"],
+            queued=d["already_queued"],
+        )
         typer.echo(d["text"])

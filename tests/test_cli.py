@@ -107,6 +107,44 @@ def test_help_lists_every_command_with_a_one_line_help() -> None:
     assert "list" in ok("members", "--help").stdout
 
 
+VIETNAMESE = re.compile(
+    r"[ăâđêôơưạảấầẩẫậắằẳẵặẹẻẽếềểễệỉịọỏốồổỗộớờởỡợụủứừửữựỳỵỷỹáàãéèíìóòõúùý]", re.I
+)
+
+
+def _commands(command: Any, path: tuple[str, ...] = ()) -> Iterator[tuple[str, Any]]:
+    """Every group and command of the `dondoc` tree, with the words typed to reach it."""
+    yield " ".join(("dondoc", *path)), command
+    for name, sub in sorted(getattr(command, "commands", {}).items()):
+        yield from _commands(sub, (*path, name))
+
+
+def test_dondoc_help_lists_the_commands_with_vietnamese_descriptions() -> None:
+    out = CliRunner().invoke(app, ["--help"], terminal_width=200).stdout
+    assert "Đôn Đốc: đôn đốc các đơn vị thực hiện kế hoạch của cấp ủy." in out
+    assert "Đơn vị: nạp từ tệp CSV, Excel hoặc YAML; xem cây đơn vị." in out
+    assert "Mã mời: tạo, liệt kê, thu hồi, in phiếu mã QR." in out
+    assert "Sao lưu cơ sở dữ liệu, kể cả khi bot đang chạy" in out
+    revoke = CliRunner().invoke(app, ["invite", "revoke", "--help"], terminal_width=200).stdout
+    assert "Thu hồi một mã mời: không ai đăng ký bằng mã đó được nữa." in revoke
+    assert "MÃ" in revoke and "Mã mời cần thu hồi." in revoke
+
+
+def test_every_command_and_option_has_a_vietnamese_help() -> None:
+    """What `--help` shows for each group, command, argument and option is Vietnamese; only
+    the framework's own words (Usage, Options, Show this message and exit) are not."""
+    import typer.main
+
+    english = []
+    for path, command in _commands(typer.main.get_command(app)):
+        if not VIETNAMESE.search(command.help or ""):
+            english.append(f"{path}: {command.help!r}")
+        for param in command.params:
+            if not VIETNAMESE.search(getattr(param, "help", None) or ""):
+                english.append(f"{path} {param.name}: {getattr(param, 'help', None)!r}")
+    assert english == []
+
+
 @pytest.mark.parametrize(
     "args", [("units", "list"), ("invite", "list"), ("members", "list"), ("run",)]
 )
@@ -130,7 +168,9 @@ def test_importing_a_comma_csv_creates_the_units_with_parents_defined_later(
     tmp_path: Path,
 ) -> None:
     result = ok("units", "import", DATA / "units_comma.csv")
-    assert "6 created, 0 updated, 0 unchanged" in result.stdout
+    assert result.stdout.strip() == (
+        "Đã nạp 6 đơn vị từ units_comma.csv: 6 mới, 0 cập nhật, 0 không đổi."
+    )
     assert units_in_db(tmp_path) == COMMA_UNITS
 
 
@@ -271,14 +311,16 @@ async def _add_member(
 
 
 def test_units_list_shows_the_tree_with_kinds_and_member_counts(tmp_path: Path) -> None:
-    assert "No units yet" in ok("units", "list").stdout
+    assert ok("units", "list").stdout.strip() == (
+        "Chưa có đơn vị nào: nạp bằng lệnh dondoc units import TỆP"
+    )
     assert as_json("units", "list") == []
     ok("units", "import", DATA / "units_comma.csv")
     with_db(tmp_path, lambda db: _add_member(db, "CB03", "Nguyễn Văn An"))
     lines = ok("units", "list").stdout.splitlines()
-    assert lines[0] == "DUK  Đảng ủy Khối Cơ quan tỉnh  (committee, 0 members)"
-    assert lines[1].startswith("    CB01  Chi bộ Văn phòng  (cell")
-    assert "        CB03  Chi bộ Thời sự  (cell, 1 member)" in lines
+    assert lines[0] == "DUK  Đảng ủy Khối Cơ quan tỉnh  (đảng ủy khối; 0 người đăng ký)"
+    assert lines[1].startswith("    CB01  Chi bộ Văn phòng  (chi bộ;")
+    assert "        CB03  Chi bộ Thời sự  (chi bộ; 1 người đăng ký)" in lines
     tree = as_json("units", "list")
     assert [u["code"] for u in tree] == ["DUK", "CB01", "DB02", "CB03", "VP", "CD"]
     assert tree[3] == {
@@ -323,9 +365,17 @@ def test_invite_create_prints_code_unit_role_expiry_and_sandbox_link(
     assert created["link"] == f"https://t.me/dondoc_sandbox_bot?start={code}"
     assert created["start"] == f"/start {code}"
     text = ok("invite", "create", "--unit", "CB01", "--role", "deputy", "--uses", "3").stdout
-    assert "Chi bộ Văn phòng (CB01)" in text
-    assert "deputy" in text
-    assert "20/4/2024 14:30" in text
+    lines = text.splitlines()
+    assert lines[0] == "Mã mời cho Chi bộ Văn phòng (CB01), vai trò Phó Bí thư"
+    assert [line.split(":", 1)[0].strip() for line in lines[1:]] == [
+        "mã",
+        "số người",
+        "hạn dùng",
+        "đường dẫn",
+        "hoặc gõ",
+    ]
+    assert "số người:    3" in text
+    assert "hạn dùng:    20/4/2024 14:30" in text
     assert re.search(r"https://t\.me/dondoc_sandbox_bot\?start=\S{16}", text)
 
 
@@ -396,7 +446,9 @@ def test_invite_create_for_an_unknown_unit_exits_1_and_creates_nothing() -> None
     ok("units", "import", DATA / "units_comma.csv")
     result = cli("invite", "create", "--unit", "CB99", "--role", "secretary")
     assert result.exit_code == 1
-    assert result.stderr.strip() == "No unit with code 'CB99': see `dondoc units list`."
+    assert result.stderr.strip() == (
+        "Không có đơn vị mã CB99: xem danh sách bằng lệnh dondoc units list"
+    )
     assert as_json("invite", "list") == []
 
 
@@ -463,11 +515,12 @@ def test_invite_create_without_a_username_prints_the_start_line_and_asks_for_bot
     bot_api[f"/bot{TOKEN}/getMe"] = (401, {"ok": False, "description": "Unauthorized"})
     ok("units", "import", DATA / "units_comma.csv")
     result = ok("invite", "create", "--unit", "CB01", "--role", "secretary")
-    code = re.search(r"code:\s+(\S+)", result.stdout)
+    code = re.search(r"mã:\s+(\S+)", result.stdout)
     assert code is not None
-    assert f"/start {code.group(1)}" in result.stdout
-    assert "t.me" not in result.stdout
-    assert "--bot" in result.stderr
+    assert f"hoặc gõ:     /start {code.group(1)}" in result.stdout
+    assert "t.me" not in result.stdout and "đường dẫn" not in result.stdout
+    assert result.stderr.startswith("Không hỏi được Telegram tên của bot (getMe lỗi)")
+    assert "--bot TÊN_BOT" in result.stderr
     created = as_json("invite", "create", "--unit", "CB01", "--role", "secretary")
     assert created["link"] is None
 
@@ -480,7 +533,7 @@ def test_invite_list_shows_uses_expiry_and_each_state(
 ) -> None:
     monkeypatch.setenv("DONDOC_CLOCK", "2024-04-06T08:00:00")
     ok("units", "import", DATA / "units_comma.csv")
-    assert "No invites yet" in ok("invite", "list").stdout
+    assert ok("invite", "list").stdout.startswith("Chưa có mã mời nào: tạo bằng lệnh")
     codes = [
         as_json("invite", "create", "--unit", "CB01", "--role", "secretary", *extra)["code"]
         for extra in ([], ["--uses", "2"], ["--expires", "1h"], [])
@@ -508,21 +561,38 @@ def test_invite_list_shows_uses_expiry_and_each_state(
     assert listed[expired]["expires"] == "6/4/2024 9:00"
     assert listed[active]["link"] is None
     text = ok("invite", "list").stdout.splitlines()
-    assert text[0].split() == ["CODE", "UNIT", "ROLE", "USES", "EXPIRES", "STATE"]
+    columns = re.split(r"\s{2,}", text[0])
+    assert columns == ["MÃ MỜI", "ĐƠN VỊ", "VAI TRÒ", "ĐÃ DÙNG", "HẠN DÙNG", "TRẠNG THÁI"]
+    states = {re.split(r"\s{2,}", line)[0]: re.split(r"\s{2,}", line)[-1] for line in text[1:]}
+    assert {code: states[code] for code in codes} == {
+        active: "còn dùng được",
+        used: "đã dùng hết",
+        expired: "hết hạn",
+        revoked: "đã thu hồi",
+    }
     row = next(line for line in text if line.startswith(used))
-    assert row.split() == [used, "CB01", "secretary", "2/2", "20/4/2024", "8:00", "used"]
+    assert re.split(r"\s{2,}", row) == [
+        used,
+        "CB01",
+        "Bí thư",
+        "2/2",
+        "20/4/2024 8:00",
+        "đã dùng hết",
+    ]
 
 
-def test_revoking_an_invite_works_once_and_unknown_codes_exit_1() -> None:
+def test_the_office_revokes_an_invite_and_is_told_in_vietnamese_which_code() -> None:
     ok("units", "import", DATA / "units_comma.csv")
     code = as_json("invite", "create", "--unit", "CB01", "--role", "secretary")["code"]
-    assert ok("invite", "revoke", code).stdout.strip() == f"Revoked invite {code}."
+    assert ok("invite", "revoke", code).stdout.strip() == (
+        f"Đã thu hồi mã mời {code}: không ai đăng ký bằng mã này được nữa."
+    )
     twice = cli("invite", "revoke", code)
     assert twice.exit_code == 1
-    assert "already revoked" in twice.stderr
+    assert twice.stderr.startswith(f"Mã mời {code} đã bị thu hồi lúc ")
     unknown = cli("invite", "revoke", "nope")
     assert unknown.exit_code == 1
-    assert unknown.stderr.strip() == "No invite with code 'nope'."
+    assert unknown.stderr.strip() == 'Không có mã mời "nope".'
 
 
 # --- invite sheet --------------------------------------------------------------------------------
@@ -561,7 +631,7 @@ def test_invite_sheet_png_for_chosen_units_is_one_a4_image(tmp_path: Path) -> No
     ok("units", "import", DATA / "units_comma.csv")
     out = tmp_path / "sheet.png"
     result = ok("invite", "sheet", "--out", out, "--units", "CB01, VP,DUK", "--role", "phó bí thư")
-    assert f"Wrote 3 deputy invites to {out}" in result.stdout
+    assert result.stdout.strip() == f"Đã tạo 3 mã mời phó bí thư và in vào {out}."
     with Image.open(out) as image:
         assert image.size == (1240, 1754)
     assert sorted(i["unit"] for i in as_json("invite", "list")) == ["CB01", "DUK", "VP"]
@@ -584,7 +654,7 @@ def test_invite_sheet_falls_back_to_the_default_font_with_a_warning(
     monkeypatch.setattr(bot.invite_sheet, "find_font", lambda: None)
     ok("units", "import", DATA / "units_comma.csv")
     result = ok("invite", "sheet", "--out", tmp_path / "sheet.pdf", "--units", "CB01")
-    assert "Warning: no DejaVu Sans font" in result.stderr
+    assert result.stderr.startswith("Lưu ý: không tìm thấy phông DejaVu Sans")
     assert _pdf_pages(tmp_path / "sheet.pdf") == 1
 
 
@@ -601,7 +671,7 @@ def test_invite_sheet_refuses_other_formats_and_an_empty_database(tmp_path: Path
     assert cli("invite", "sheet", "--out", tmp_path / "s.jpg").exit_code == 2
     empty = cli("invite", "sheet", "--out", tmp_path / "s.pdf")
     assert empty.exit_code == 1
-    assert "No units" in empty.stderr
+    assert empty.stderr.startswith("Chưa có đơn vị nào để mời")
 
 
 def test_invite_sheet_that_cannot_be_written_creates_no_invite(tmp_path: Path) -> None:
@@ -609,7 +679,7 @@ def test_invite_sheet_that_cannot_be_written_creates_no_invite(tmp_path: Path) -
     (tmp_path / "file").write_text("", encoding="utf-8")
     result = cli("invite", "sheet", "--out", tmp_path / "file" / "s.pdf")
     assert result.exit_code == 1
-    assert "Cannot write" in result.stderr
+    assert result.stderr.startswith(f"Không ghi được tệp {tmp_path / 'file' / 's.pdf'}")
     assert as_json("invite", "list") == []
 
 
@@ -617,7 +687,7 @@ def test_invite_sheet_that_cannot_be_written_creates_no_invite(tmp_path: Path) -
 
 
 def test_members_list_is_empty_then_shows_registered_members(tmp_path: Path) -> None:
-    assert ok("members", "list").stdout.strip() == "No members registered yet."
+    assert ok("members", "list").stdout.strip() == "Chưa có ai đăng ký."
     assert as_json("members", "list") == []
     ok("units", "import", DATA / "units_comma.csv")
 
@@ -648,11 +718,12 @@ def test_members_list_is_empty_then_shows_registered_members(tmp_path: Path) -> 
             "reachable": False,
         },
     ]
-    lines = ok("members", "list").stdout.splitlines()
-    assert lines[0].split() == ["UNIT", "ROLE", "NAME", "CHANNELS", "REGISTERED", "REACHABLE"]
-    assert "Nguyễn Văn An" in lines[1]
-    assert lines[1].split()[-3:] == ["20/4/2024", "14:30", "yes"]
-    assert lines[2].split()[-3:] == ["20/4/2024", "14:30", "no"]
+    lines = [re.split(r"\s{2,}", line) for line in ok("members", "list").stdout.splitlines()]
+    assert lines == [
+        ["ĐƠN VỊ", "VAI TRÒ", "HỌ TÊN", "KÊNH", "NGÀY ĐĂNG KÝ", "NHẮN ĐƯỢC"],
+        ["CB01", "Bí thư", "Nguyễn Văn An", "Telegram", "20/4/2024 14:30", "có"],
+        ["VP", "Văn phòng", "Trần Thị Bình", "Zalo", "20/4/2024 14:30", "không"],
+    ]
 
 
 # --- run and chat --------------------------------------------------------------------------------

@@ -111,6 +111,8 @@ SAMPLES: dict[str, object] = {
     ],
     "groups": [[{"label": "Tên", "value": "An"}]],
     "size": 204800,
+    "detail": {"plan": 1, "units": 4, "deadlines": 8},
+    "numbers": {1: "185-KH/ĐUK"},
 }
 
 
