@@ -177,6 +177,61 @@ def test_no_vietnamese_sentence_is_written_in_python(package: str) -> None:
     assert offenders == []
 
 
+# What the command line prints or raises to a person: the text of these calls, and every help=.
+_SHOWN_BY = {"echo", "secho", "print", "fail", "BadParameter", "confirm", "prompt", "Exit", "Check"}
+ENGLISH_SENTENCE = re.compile(r"[A-Za-z]{2,}[,;:]? [A-Za-z]{2,}")  # two words in a row
+
+
+def _called(node: ast.Call) -> str:
+    func = node.func
+    return func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+
+
+def _english_shown_in(path: Path) -> list[str]:
+    """String pieces with three English words in a row that a command prints, raises or shows
+    as help; f-strings count by their literal parts."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    shown: list[ast.expr] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call):
+            if _called(node) in _SHOWN_BY:
+                shown += [*node.args, *(k.value for k in node.keywords)]
+            shown += [k.value for k in node.keywords if k.arg == "help"]
+    return [
+        f"{path.name}:{piece.lineno}: {piece.value!r}"
+        for expr in shown
+        for piece in ast.walk(expr)
+        if isinstance(piece, ast.Constant)
+        and isinstance(piece.value, str)
+        and ENGLISH_SENTENCE.search(piece.value)
+    ]
+
+
+def test_the_command_line_prints_no_english_sentence() -> None:
+    """`dondoc` speaks to office staff: what it prints, the errors it raises and the help of
+    its commands and options come from messages/vi/cli*.j2, never from an English string."""
+    offenders = []
+    for path in sorted((ROOT / "bot").glob("cli*.py")):
+        offenders.extend(_english_shown_in(path))
+    assert offenders == []
+
+
+def test_the_english_check_sees_a_sentence_in_an_echo_or_a_help(tmp_path: Path) -> None:
+    sample = tmp_path / "cli_sample.py"
+    sample.write_text(
+        "import typer\n"
+        "typer.echo(f'Revoked invite {code}.')\n"
+        "typer.Option('--json', help='Print JSON on stdout for scripts.')\n"
+        "typer.echo(f'{when}  {who:<24}')\n"
+        "raise typer.BadParameter(text('cli.bad_moment', text=word))\n",
+        encoding="utf-8",
+    )
+    assert [line.split(": ", 1)[1] for line in _english_shown_in(sample)] == [
+        "'Revoked invite '",
+        "'Print JSON on stdout for scripts.'",
+    ]
+
+
 def test_a_label_renders_as_written_and_a_message_stays_escaped() -> None:
     texts = Texts("vi")
     title = 'Hội thi "Tìm hiểu" & giao lưu'
