@@ -482,7 +482,15 @@ def invite_sheet(
             "--units", metavar=help_text("metavar_codes"), help=help_text("invite_sheet_units")
         ),
     ] = None,
-    role: RoleOption = Role.SECRETARY,
+    role: Annotated[
+        Role,
+        typer.Option(
+            parser=parse_role,
+            metavar=help_text("metavar_role"),
+            help=help_text("invite_sheet_role"),
+            show_default=False,
+        ),
+    ] = Role.SECRETARY,
     expires: ExpiresOption = None,
     bot: BotOption = None,
     font: Annotated[
