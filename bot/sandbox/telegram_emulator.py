@@ -1285,12 +1285,7 @@ class TelegramEmulator(Emulator[TelegramBot]):
         if params.present("inline_message_id"):
             raise ApiError(400, "Bad Request: MESSAGE_ID_INVALID")
         chat = self._target_chat(bot, params)
-        message_id = params.integer("message_id")
-        if message_id is None:
-            raise ApiError(400, MESSAGE_ID_MISSING)
-        message = chat.find_message(message_id)
-        if message is None or message.deleted:
-            raise ApiError(400, EDIT_NOT_FOUND)
+        message = _named_message(chat, params, EDIT_NOT_FOUND)
         if not message.from_bot:
             raise ApiError(400, CANT_BE_EDITED)
         return chat, message
@@ -1341,12 +1336,7 @@ class TelegramEmulator(Emulator[TelegramBot]):
 
     async def _delete_message(self, bot: TelegramBot, params: Params) -> bool:
         chat = self._known_chat(bot, params)
-        message_id = params.integer("message_id")
-        if message_id is None:
-            raise ApiError(400, MESSAGE_ID_MISSING)
-        message = chat.find_message(message_id)
-        if message is None or message.deleted:
-            raise ApiError(400, DELETE_NOT_FOUND)
+        message = _named_message(chat, params, DELETE_NOT_FOUND)
         message.deleted = True
         bot.account.touch(chat.id)
         return True
@@ -1635,6 +1625,17 @@ def _file_response(stored: StoredFile, *, attachment: bool = False) -> web.Respo
         quoted = urllib.parse.quote(stored.file_name)
         headers["Content-Disposition"] = f"attachment; filename*=UTF-8''{quoted}"
     return web.Response(body=stored.data, headers=headers)
+
+
+def _named_message(chat: Chat, params: Params, not_found: str) -> ChatMessage:
+    """The live message of ``chat`` that the call's message_id names, else Telegram's 400."""
+    message_id = params.integer("message_id")
+    if message_id is None:
+        raise ApiError(400, MESSAGE_ID_MISSING)
+    message = chat.find_message(message_id)
+    if message is None or message.deleted:
+        raise ApiError(400, not_found)
+    return message
 
 
 def _bot_command(raw: Any) -> BotCommand:
