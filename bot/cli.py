@@ -29,6 +29,7 @@ from bot.cli_common import (
     say,
     settings_or_exit,
     text,
+    texts_for,
     with_db,
 )
 from bot.cli_export import register as register_export
@@ -258,12 +259,13 @@ def units_import(
         rows = load_file(file)
         result = with_db(settings, lambda db: import_units(db, rows, now))
     except ImportRejected as rejected:
+        texts = texts_for(settings)
         if as_json:
-            print_json({"ok": False, "errors": [e.as_dict() for e in rejected.errors]})
+            print_json({"ok": False, "errors": [e.as_dict(texts) for e in rejected.errors]})
         else:
-            typer.echo(rejected.summary(file.name), err=True)
+            say("units_import.rejected", err=True, file=file.name, count=len(rejected.errors))
             for error in rejected.errors:
-                typer.echo(f"  {error}", err=True)
+                typer.echo(f"  {error.line(texts)}", err=True)
         raise typer.Exit(1) from None
     if as_json:
         print_json(

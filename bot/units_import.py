@@ -4,11 +4,16 @@ write it in one transaction (all or nothing).
 Columns: code, name, parent, kind (Vietnamese headers such as "mã", "tên", "cấp trên", "loại" work
 too). A parent may come later in the same file or already be in the database. Every problem is
 reported with the row the person sees in the file (the header is row 1 in CSV/Excel; for YAML the
-line of the item), in Vietnamese, and nothing is written while any problem remains."""
+line of the item), and nothing is written while any problem remains.
+
+A problem is carried as a reason (a macro of messages/vi/units_import.j2) and its values; what
+shows it renders it in Vietnamese (`RowError.line`). The Vietnamese words kept here are data:
+the kinds and column headers a file may be written with."""
 
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import zipfile
 from collections.abc import Iterable, Sequence
@@ -16,13 +21,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import yaml
 from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError
 
 from bot.domain import Unit, UnitKind
 from bot.vntext import fold
+from messages import Texts
 from storage.db import Database
 from storage.units import NewUnit, UnitRepository
 
@@ -98,31 +104,46 @@ class UnitRow(BaseModel):
 
 @dataclass(frozen=True)
 class RowError:
+    """One problem: where (`row` as the person sees it, None for the file as a whole; `field`,
+    the column) and why: `reason` names a macro of messages/vi/units_import.j2, `values` fill
+    it in. Rendered where it is shown."""
+
     row: int | None
     field: str | None
     reason: str
+    # dataclasses.field: in this class `field` is the column above
+    values: dict[str, Any] = dataclasses.field(default_factory=dict, hash=False)
 
-    def __str__(self) -> str:
-        if self.row is None:
-            return self.reason
-        if self.field is None:
-            return f"Dòng {self.row}: {self.reason}"
-        return f"Dòng {self.row}, cột {self.field}: {self.reason}"
+    def reason_text(self, texts: Texts) -> str:
+        """Why, in Vietnamese, plain text: "không có đơn vị mã 'CB99'"."""
+        return texts.label(f"units_import.{self.reason}", **self.values)
 
-    def as_dict(self) -> dict[str, object]:
-        return {"row": self.row, "field": self.field, "reason": self.reason, "message": str(self)}
+    def line(self, texts: Texts) -> str:
+        """The whole line, plain text: "Dòng 5, cột parent: không có đơn vị mã 'CB99'"."""
+        return texts.label(
+            "units_import.error_line",
+            row=self.row,
+            field=self.field,
+            reason=self.reason_text(texts),
+        )
+
+    def as_dict(self, texts: Texts) -> dict[str, object]:
+        """For --json: where, the reason's name (`code`), and the Vietnamese texts."""
+        return {
+            "row": self.row,
+            "field": self.field,
+            "code": self.reason,
+            "reason": self.reason_text(texts),
+            "message": self.line(texts),
+        }
 
 
 class ImportRejected(Exception):
     """The file cannot be imported; `errors` says every reason. Nothing was written."""
 
     def __init__(self, errors: Sequence[RowError]) -> None:
-        super().__init__("\n".join(str(e) for e in errors))
+        super().__init__(list(errors))
         self.errors = list(errors)
-
-    def summary(self, file_name: str) -> str:
-        """The line above the list of errors."""
-        return f"Không nhập được {file_name} ({len(self.errors)} lỗi); chưa ghi gì."
 
 
 # ---------------------------------------------------------------------------------------------
@@ -134,25 +155,21 @@ def read_rows(path: Path) -> list[UnitRow]:
     has values that are not text."""
     suffix = path.suffix.lower()
     if not path.is_file():
-        raise ImportRejected([RowError(None, None, f"Không tìm thấy tệp {path}")])
+        raise ImportRejected([RowError(None, None, "file_missing", {"path": path})])
     if suffix == ".csv":
         return read_csv(path)
     if suffix in (".xlsx", ".xlsm"):
         return read_xlsx(path)
     if suffix in (".yaml", ".yml"):
         return read_yaml(path)
-    raise ImportRejected(
-        [RowError(None, None, f"Không đọc được tệp {path.name}: cần tệp .csv, .xlsx hoặc .yaml")]
-    )
+    raise ImportRejected([RowError(None, None, "file_type", {"file": path.name})])
 
 
 def read_csv(path: Path) -> list[UnitRow]:
     try:
         text = path.read_bytes().decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise ImportRejected(
-            [RowError(None, None, f"Tệp {path.name} không phải UTF-8: hãy lưu lại dạng CSV UTF-8")]
-        ) from None
+        raise ImportRejected([RowError(None, None, "csv_not_utf8", {"file": path.name})]) from None
     first = next((line for line in text.splitlines() if line.strip()), "")
     delimiter = max((",", ";", "\t"), key=first.count)
     table = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
@@ -166,7 +183,7 @@ def read_xlsx(path: Path) -> list[UnitRow]:
         book = openpyxl.load_workbook(path, data_only=True)
     except (zipfile.BadZipFile, OSError, KeyError, ValueError) as exc:
         raise ImportRejected(
-            [RowError(None, None, f"Không đọc được tệp Excel {path.name}: {exc}")]
+            [RowError(None, None, "xlsx_unreadable", {"file": path.name, "problem": exc})]
         ) from None
     try:
         sheet = book.worksheets[0]
@@ -179,7 +196,7 @@ def read_xlsx(path: Path) -> list[UnitRow]:
 def _from_table(table: Sequence[Sequence[object]]) -> list[UnitRow]:
     """Rows of a sheet: the first is the header; row numbers start at 1 like a spreadsheet's."""
     if not table:
-        raise ImportRejected([RowError(None, None, "Tệp trống: cần dòng tiêu đề code, name, kind")])
+        raise ImportRejected([RowError(None, None, "empty_table")])
     columns: dict[int, str] = {}
     for index, title in enumerate(table[0]):
         name = COLUMN_WORDS.get(fold(str(title))) if title is not None else None
@@ -188,10 +205,7 @@ def _from_table(table: Sequence[Sequence[object]]) -> list[UnitRow]:
     missing = [name for name in REQUIRED_COLUMNS if name not in columns.values()]
     if missing:
         raise ImportRejected(
-            [
-                RowError(1, None, f"thiếu cột {name} trong dòng tiêu đề (cần code, name, kind)")
-                for name in missing
-            ]
+            [RowError(1, None, "missing_column", {"column": name}) for name in missing]
         )
     records: list[tuple[int, dict[str, object]]] = []
     for number, cells in enumerate(table[1:], start=2):
@@ -206,27 +220,25 @@ def read_yaml(path: Path) -> list[UnitRow]:
     try:
         root = yaml.compose(path.read_text(encoding="utf-8-sig"), Loader=yaml.BaseLoader)
     except UnicodeDecodeError:
-        raise ImportRejected([RowError(None, None, f"Tệp {path.name} không phải UTF-8")]) from None
+        raise ImportRejected([RowError(None, None, "yaml_not_utf8", {"file": path.name})]) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None
         problem = getattr(exc, "problem", None) or str(exc)
-        raise ImportRejected([RowError(line, None, f"YAML không hợp lệ: {problem}")]) from None
+        raise ImportRejected([RowError(line, None, "yaml_syntax", {"problem": problem})]) from None
     if root is None:
         return []
     items: yaml.Node | None = root
     if isinstance(root, yaml.MappingNode):
         items = next((value for key, value in root.value if _scalar(key) == "units"), None)
     if not isinstance(items, yaml.SequenceNode):
-        raise ImportRejected(
-            [RowError(None, None, "Tệp YAML phải là một danh sách đơn vị, hoặc units: [...]")]
-        )
+        raise ImportRejected([RowError(None, None, "yaml_not_a_list")])
     records: list[tuple[int, dict[str, object]]] = []
     errors: list[RowError] = []
     for item in items.value:
         number = item.start_mark.line + 1
         if not isinstance(item, yaml.MappingNode):
-            errors.append(RowError(number, None, "mỗi đơn vị phải có dạng code: …, name: …"))
+            errors.append(RowError(number, None, "yaml_not_a_unit"))
             continue
         values: dict[str, object] = {}
         for key, value in item.value:
@@ -259,7 +271,7 @@ def _validated(
         except ValidationError as exc:
             for err in exc.errors():
                 name = str(err["loc"][0]) if err["loc"] else None
-                errors.append(RowError(number, name, "giá trị phải là chữ hoặc số"))
+                errors.append(RowError(number, name, "not_text"))
             continue
         if any(getattr(row, name) is not None for name in FIELDS):
             rows.append(row)
@@ -305,9 +317,9 @@ class _Checked:
     ok: bool = True
     errors: list[RowError] = field(default_factory=list)
 
-    def fail(self, column: str | None, reason: str) -> None:
+    def fail(self, column: str | None, reason: str, /, **values: Any) -> None:
         self.ok = False
-        self.errors.append(RowError(self.row.row, column, reason))
+        self.errors.append(RowError(self.row.row, column, reason, values))
 
 
 def _key(code: str) -> str:
@@ -325,27 +337,23 @@ def plan_import(rows: Sequence[UnitRow], existing: Sequence[Unit]) -> ImportPlan
         item = _Checked(row, _key(row.code) if row.code else "")
         checked.append(item)
         if row.code is None:
-            item.fail("code", "thiếu mã đơn vị")
+            item.fail("code", "missing_code")
         elif any(ch.isspace() for ch in row.code):
-            item.fail("code", f"mã '{row.code}' có dấu cách; mã chỉ gồm chữ, số, không cách")
+            item.fail("code", "code_with_space", code=row.code)
         elif len(row.code) > CODE_MAX:
-            item.fail("code", f"mã '{row.code}' dài {len(row.code)} ký tự, tối đa {CODE_MAX}")
+            item.fail("code", "code_too_long", code=row.code, length=len(row.code), limit=CODE_MAX)
         elif item.key in first_row:
-            item.fail("code", f"mã '{row.code}' trùng với dòng {first_row[item.key]}")
+            item.fail("code", "duplicate_code", code=row.code, first_row=first_row[item.key])
         else:
             first_row[item.key] = row.row
         if row.name is None:
-            item.fail("name", "thiếu tên đơn vị")
+            item.fail("name", "missing_name")
         if row.kind is None:
-            item.fail("kind", "thiếu loại đơn vị (ví dụ: chi bộ, đảng bộ cơ sở, ban, đoàn thể)")
+            item.fail("kind", "missing_kind")
         else:
             item.kind = parse_kind(row.kind)
             if item.kind is None:
-                item.fail(
-                    "kind",
-                    f"không rõ loại đơn vị '{row.kind}' (dùng: Đảng ủy Khối, đảng bộ cơ sở,"
-                    " chi bộ, ban, đoàn thể)",
-                )
+                item.fail("kind", "unknown_kind", kind=row.kind)
     in_file = {item.key: item for item in checked if first_row.get(item.key) == item.row.row}
     mentioned = {item.key for item in checked if item.key}  # a bad code is reported on its row
     for item in checked:
@@ -356,7 +364,7 @@ def plan_import(rows: Sequence[UnitRow], existing: Sequence[Unit]) -> ImportPlan
         if key in mentioned and key not in in_file:
             continue
         if key not in in_file and key not in in_db:
-            item.fail("parent", f"không có đơn vị mã '{parent}'")
+            item.fail("parent", "unknown_parent", parent=parent)
         else:
             item.parent_key = key
 
@@ -379,8 +387,8 @@ def plan_import(rows: Sequence[UnitRow], existing: Sequence[Unit]) -> ImportPlan
             path.append(current)
             current = parent_of.get(current)
         if current == item.key:
-            loop = " → ".join(spelling.get(k, k) for k in [*path, item.key])
-            item.fail("parent", f"đơn vị '{item.row.code}' nằm dưới chính nó ({loop})")
+            chain = [spelling.get(k, k) for k in [*path, item.key]]
+            item.fail("parent", "under_itself", code=item.row.code, chain=chain)
 
     errors = tuple(e for item in checked for e in item.errors)
     if errors:
@@ -449,7 +457,7 @@ def load_file(path: Path) -> list[UnitRow]:
     """The rows of a unit file, refused when it holds none."""
     rows = read_rows(path)
     if not rows:
-        raise ImportRejected([RowError(None, None, f"Tệp {path.name} không có đơn vị nào")])
+        raise ImportRejected([RowError(None, None, "no_units", {"file": path.name})])
     return rows
 
 

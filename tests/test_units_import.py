@@ -3,6 +3,7 @@ every reason a row can be refused, and the order in which units are written."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 
 import openpyxl
@@ -12,6 +13,7 @@ from bot.domain import Unit, UnitKind
 from bot.units_import import (
     Change,
     ImportRejected,
+    RowError,
     UnitRow,
     parse_kind,
     plan_import,
@@ -21,8 +23,10 @@ from bot.units_import import (
     read_yaml,
 )
 from bot.vntext import fold
+from messages import Texts
 
 DATA = Path(__file__).parent / "data"
+TEXTS = Texts("vi")
 
 
 def rows(*items: tuple[str | None, str | None, str | None, str | None]) -> list[UnitRow]:
@@ -33,8 +37,14 @@ def rows(*items: tuple[str | None, str | None, str | None, str | None]) -> list[
     ]
 
 
-def messages(plan_errors: object) -> list[str]:
-    return [str(e) for e in plan_errors]  # type: ignore[attr-defined]
+def messages(errors: Iterable[RowError]) -> list[str]:
+    """The lines `dondoc units import` shows for these errors."""
+    return [e.line(TEXTS) for e in errors]
+
+
+def refused(caught: pytest.ExceptionInfo[ImportRejected]) -> str:
+    """Every line of a refused file, as one text."""
+    return "\n".join(messages(caught.value.errors))
 
 
 # --- words ---------------------------------------------------------------------------------------
@@ -101,7 +111,9 @@ def test_a_csv_that_is_not_utf8_is_refused_with_a_clear_reason(tmp_path: Path) -
     path.write_bytes("code,name,parent,kind\nCB1,Chi bộ,,chi bộ\n".encode("utf-16"))
     with pytest.raises(ImportRejected) as caught:
         read_csv(path)
-    assert "UTF-8" in str(caught.value)
+    assert messages(caught.value.errors) == [
+        "Tệp units.csv không phải UTF-8: hãy lưu lại dạng CSV UTF-8"
+    ]
 
 
 def test_a_header_without_required_columns_is_reported_on_row_one(tmp_path: Path) -> None:
@@ -109,7 +121,7 @@ def test_a_header_without_required_columns_is_reported_on_row_one(tmp_path: Path
     path.write_text("code,title\nCB1,Chi bộ\n", encoding="utf-8")
     with pytest.raises(ImportRejected) as caught:
         read_csv(path)
-    assert [str(e) for e in caught.value.errors] == [
+    assert messages(caught.value.errors) == [
         "Dòng 1: thiếu cột name trong dòng tiêu đề (cần code, name, kind)",
         "Dòng 1: thiếu cột kind trong dòng tiêu đề (cần code, name, kind)",
     ]
@@ -142,23 +154,27 @@ def test_yaml_items_carry_the_line_they_start_on_and_every_value_is_text() -> No
 def test_yaml_that_is_not_a_list_of_units_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "units.yaml"
     path.write_text("name: Đảng ủy Khối\n", encoding="utf-8")
-    with pytest.raises(ImportRejected, match="danh sách"):
+    with pytest.raises(ImportRejected) as caught:
         read_yaml(path)
+    assert refused(caught) == "Tệp YAML phải là một danh sách đơn vị, hoặc units: [...]"
     path.write_text("- code: [1, 2\n", encoding="utf-8")
-    with pytest.raises(ImportRejected, match="YAML không hợp lệ"):
+    with pytest.raises(ImportRejected) as caught:
         read_yaml(path)
+    assert refused(caught).startswith("Dòng 2: YAML không hợp lệ: ")
     path.write_text("- code: {a: 1}\n  name: X\n  kind: cell\n", encoding="utf-8")
     with pytest.raises(ImportRejected) as caught:
         read_yaml(path)
-    assert str(caught.value) == "Dòng 1, cột code: giá trị phải là chữ hoặc số"
+    assert refused(caught) == "Dòng 1, cột code: giá trị phải là chữ hoặc số"
 
 
 def test_a_file_of_another_type_or_missing_is_refused(tmp_path: Path) -> None:
     (tmp_path / "units.txt").write_text("code\n", encoding="utf-8")
-    with pytest.raises(ImportRejected, match=r"\.csv, \.xlsx hoặc \.yaml"):
+    with pytest.raises(ImportRejected) as caught:
         read_rows(tmp_path / "units.txt")
-    with pytest.raises(ImportRejected, match="Không tìm thấy"):
+    assert refused(caught) == "Không đọc được tệp units.txt: cần tệp .csv, .xlsx hoặc .yaml"
+    with pytest.raises(ImportRejected) as caught:
         read_rows(tmp_path / "none.csv")
+    assert refused(caught) == f"Không tìm thấy tệp {tmp_path / 'none.csv'}"
 
 
 # --- checking ------------------------------------------------------------------------------------
@@ -201,6 +217,19 @@ def test_each_bad_row_is_reported_with_its_row_field_and_reason(
 ) -> None:
     plan = plan_import(rows(ROOT, bad), existing=[])
     assert messages(plan.errors) == [expected]
+    assert plan.units == ()
+
+
+def test_a_row_whose_parent_is_unknown_is_refused_naming_the_row_and_the_code() -> None:
+    plan = plan_import(rows(ROOT, ("CB1", "Chi bộ 1", "CB99", "chi bộ")), existing=[])
+    [error] = plan.errors
+    assert (error.row, error.field, error.reason, error.values) == (
+        3,
+        "parent",
+        "unknown_parent",
+        {"parent": "CB99"},
+    )
+    assert error.line(TEXTS) == "Dòng 3, cột parent: không có đơn vị mã 'CB99'"
     assert plan.units == ()
 
 
