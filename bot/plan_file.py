@@ -904,7 +904,7 @@ async def _task(
             window = parse_when(model.when, ref=issued)
         except WhenError as exc:
             if model.due is None:
-                report.add((*loc, "when"), "bad_when", problem=str(exc))
+                report.add((*loc, "when"), f"when_{exc.reason}", **exc.values)
         else:
             start = start if start is not None else window.start
             due = due if due is not None else window.end

@@ -98,7 +98,13 @@ KINDS = frozenset(
 
 
 class WhenError(ValueError):
-    """A time expression was not understood; the message says what, in Vietnamese."""
+    """A time expression was not understood: `reason` says why (the macro `when_<reason>` of
+    messages/vi/plan_file.j2 shows it), `values` fill it in (the words quoted as written)."""
+
+    def __init__(self, reason: str, /, **values: object) -> None:
+        super().__init__(reason, values)
+        self.reason = reason
+        self.values = values
 
 
 @dataclass(frozen=True)
@@ -972,7 +978,7 @@ def _quote(text: str, limit: int = 80) -> str:
 def parse_when(text: str, *, ref: date | None = None) -> Window:
     """One time expression ("trước ngày 20/4/2024", "Quý I/2017", "25.3" with ref).
 
-    Raises WhenError, with a Vietnamese message, when nothing (or more than one window) is
+    Raises WhenError, with the reason and the words, when nothing (or more than one window) is
     understood, when a year is missing and there is no ref, or when the window ends before it
     starts.
     """
@@ -980,36 +986,21 @@ def parse_when(text: str, *, ref: date | None = None) -> Window:
     found = scanner.run(loose=True)
     shown = _quote(text)
     if not shown:
-        raise WhenError(
-            'Chưa có thời hạn: hãy viết như "trước ngày 20/4/2024" hoặc "trong tháng 4/2024".'
-        )
+        raise WhenError("empty")
     if not found:
         cited = _citations(scanner.f)
         if cited:
-            raise WhenError(
-                f'"{shown}" là ngày ban hành của văn bản {cited[0][0]}, không phải thời hạn: '
-                'hãy viết thời hạn như "trước ngày 20/4/2024".'
-            )
+            raise WhenError("citation", words=shown, document=cited[0][0])
         if scanner.need_year:
-            raise WhenError(
-                f'Thời hạn "{shown}" thiếu năm: hãy viết cả năm, như "ngày 25/3/2024" '
-                'hoặc "trong tháng 4/2024".'
-            )
+            raise WhenError("no_year", words=shown)
         if scanner.invalid:
-            raise WhenError(
-                f'Không có ngày "{_quote(scanner.invalid[0])}" trong lịch: '
-                "hãy kiểm tra lại ngày và tháng."
-            )
-        raise WhenError(
-            f'Không hiểu thời hạn "{shown}": hãy viết như "trước ngày 20/4/2024" '
-            'hoặc "trong tháng 4/2024".'
-        )
+            raise WhenError("not_a_day", day=_quote(scanner.invalid[0]))
+        raise WhenError("not_understood", words=shown)
     if len(found) > 1:
-        listed = ", ".join(f'"{r.window.words}"' for r in found)
-        raise WhenError(f'"{shown}" có nhiều thời hạn ({listed}): hãy viết một thời hạn thôi.')
+        raise WhenError("several", words=shown, found=[r.window.words for r in found])
     window = found[0].window
     if is_inverted(window):
-        raise WhenError(f'Thời hạn "{window.words}" kết thúc trước khi bắt đầu.')
+        raise WhenError("inverted", words=window.words)
     return window
 
 

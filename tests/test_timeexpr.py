@@ -23,6 +23,7 @@ from bot.timeexpr import (
     is_inverted,
     parse_when,
 )
+from messages import Texts
 
 D = date
 LAOCAI = D(2024, 1, 2)  # the Lào Cai plan carries no header date; its year is 2024
@@ -337,49 +338,68 @@ def test_a_range_rolls_over_only_inside_itself() -> None:
 
 @pytest.mark.parametrize("text", ["25.3", "tháng 4", "từ 19 - 21/3", "6 tháng cuối năm"])
 def test_no_year_and_no_ref(text: str) -> None:
-    with pytest.raises(WhenError, match="thiếu năm"):
+    with pytest.raises(WhenError) as info:
         parse_when(text)
+    assert info.value.reason == "no_year"
+    assert "thiếu năm" in shown(info.value)
     assert find_windows(f"Hoàn thành trong {text}.") == []
 
 
 # ---- errors
 
 
+def shown(error: WhenError) -> str:
+    """What a person reads for the error (a plan file's line shows it)."""
+    return Texts("vi").label(f"plan_file.when_{error.reason}", **error.values)
+
+
 @pytest.mark.parametrize("text", ["", "   ", "xyz", "sớm nhất có thể", "1/2 ngày", "02 ngày"])
 def test_not_understood(text: str) -> None:
-    with pytest.raises(WhenError, match="hãy viết như") as info:
+    with pytest.raises(WhenError) as info:
         parse_when(text, ref=LAOCAI)
     assert isinstance(info.value, ValueError)
+    assert info.value.reason == ("empty" if not text.strip() else "not_understood")
+    assert "hãy viết như" in shown(info.value)
 
 
 def test_not_understood_message_quotes_the_words() -> None:
     with pytest.raises(WhenError) as info:
         parse_when("khi nào xong thì báo")
-    assert str(info.value) == (
+    assert shown(info.value) == (
         'Không hiểu thời hạn "khi nào xong thì báo": hãy viết như "trước ngày 20/4/2024" '
         'hoặc "trong tháng 4/2024".'
     )
 
 
 def test_a_day_not_in_the_calendar() -> None:
-    with pytest.raises(WhenError, match="31/2/2024"):
+    with pytest.raises(WhenError) as info:
         parse_when("trước ngày 31/2/2024")
+    assert shown(info.value) == (
+        'Không có ngày "31/2/2024" trong lịch: hãy kiểm tra lại ngày và tháng.'
+    )
 
 
 def test_a_cited_document_date_is_not_a_deadline() -> None:
-    with pytest.raises(WhenError, match="150-KH/TU"):
+    with pytest.raises(WhenError) as info:
         parse_when("Kế hoạch số 150-KH/TU, ngày 20/10/2022")
+    assert (info.value.reason, info.value.values["document"]) == ("citation", "150-KH/TU")
+    assert "150-KH/TU, không phải thời hạn" in shown(info.value)
 
 
 def test_two_windows_are_not_one_expression() -> None:
-    with pytest.raises(WhenError, match="nhiều thời hạn"):
+    with pytest.raises(WhenError) as info:
         parse_when("ngày 10/5/2024 và ngày 11/5/2024")
+    assert shown(info.value) == (
+        '"ngày 10/5/2024 và ngày 11/5/2024" có nhiều thời hạn ("ngày 10/5/2024", "ngày 11/5/2024"):'
+        " hãy viết một thời hạn thôi."
+    )
 
 
 def test_inverted_window() -> None:
     text = "Thực hiện từ 30/4/2024 đến 1/12/2023."
-    with pytest.raises(WhenError, match="kết thúc trước khi bắt đầu"):
+    with pytest.raises(WhenError) as info:
         parse_when(text)
+    assert shown(info.value) == 'Thời hạn "từ 30/4/2024 đến 1/12/2023" kết thúc trước khi bắt đầu.'
     (found,) = find_windows(text)
     assert is_inverted(found.window)
     assert not is_inverted(parse_when("từ tháng 12/2023 đến 30/4/2024"))
