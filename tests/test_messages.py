@@ -139,7 +139,6 @@ def test_an_unknown_message_key_fails_loudly() -> None:
 DATA_NOT_SENTENCES = {
     "seed.py",
     "timeexpr.py",
-    "world.py",
     "telegram_emulator.py",  # the sandbox bot's display name
     "vntext.py",  # the letter đ, folded for typed answers
     "lexicon.py",  # bot/extract: the words a reader of plans must know (headings, units, quotas)
