@@ -33,6 +33,7 @@ from aiohttp import web
 
 from bot.sandbox.demo import ClockError, Demo, PersonaView
 from messages import Texts, plain
+from messages.render import vn_date
 
 if TYPE_CHECKING:
     from bot.app import App
@@ -170,7 +171,7 @@ class SandboxWeb:
         return {
             "iso": local.isoformat(timespec="seconds"),
             "date": local.date().isoformat(),
-            "day": f"{local.day:02d}/{local.month:02d}/{local.year}",
+            "day": vn_date(local),  # as people write it: 1/4/2024
             "time": f"{local.hour:02d}:{local.minute:02d}",
             "weekday": local.weekday(),
         }

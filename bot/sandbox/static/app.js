@@ -89,7 +89,7 @@
   function dayLabel(iso) {
     const [y, m, d] = iso.split("-").map(Number);
     const weekday = (new Date(y, m - 1, d).getDay() + 6) % 7;
-    return `${WEEKDAYS[weekday]}, ${String(d).padStart(2, "0")}/${String(m).padStart(2, "0")}/${y}`;
+    return `${WEEKDAYS[weekday]}, ${d}/${m}/${y}`;  // as people write it: 1/4/2024
   }
 
   function initials(name) {
