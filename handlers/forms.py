@@ -2,7 +2,9 @@
 in the conversation state, so a restart at any step resumes where the person was.
 
 Buttons carry "f:<value>" for an option, and "f:-skip", "f:-done", "f:-keep", "f:-more",
-"f:-drop", "f:-enough", "f:-send", "f:-redo" for the runner's own actions."""
+"f:-drop", "f:-enough", "f:-send", "f:-redo" for the runner's own actions, each followed by
+"@<question>" (`question`): a button pressed on an earlier question's message (a double tap on
+"Bỏ qua" before its buttons are taken off) is told apart from an answer to the current one."""
 
 from __future__ import annotations
 
@@ -72,6 +74,34 @@ def next_field(spec: FormSpec, draft: Draft) -> tuple[FieldSpec, bool] | None:
     return None
 
 
+# Which question a button belongs to ---------------------------------------------------------
+
+
+def question(spec: FormSpec, draft: Draft, stage: str) -> str:
+    """The current question, as named on its buttons: the field (and which entry of a group),
+    the "add another?" step after an entry, or the summary."""
+    if stage == "more":
+        return f"+{len(draft.entries)}"
+    if stage == "confirm":
+        return "="
+    found = next_field(spec, draft)
+    name = found[0].name if found is not None else ""
+    return f"{len(draft.entries)}.{name}"
+
+
+def tagged(value: str, spec: FormSpec, draft: Draft, stage: str) -> str:
+    return f"{value}@{question(spec, draft, stage)}"
+
+
+def untagged(choice: str, spec: FormSpec, draft: Draft, stage: str) -> str | None:
+    """The button's value if it belongs to the current question, else None. A value without a
+    question (a message sent before buttons named theirs) is taken as it is."""
+    value, at, asked = choice.rpartition("@")
+    if not at:
+        return choice
+    return value if asked == question(spec, draft, stage) else None
+
+
 # Showing a question ------------------------------------------------------------------------
 
 
@@ -101,24 +131,28 @@ async def ask(ctx: Context, spec: FormSpec, draft: Draft) -> None:
         return
     f, in_group = found
     draft.data["field"] = f.name
+
+    def on(value: str) -> str:
+        return tagged(value, spec, draft, "fill")
+
     buttons: list[tuple[Choice, ...]] = []
     if f.kind == "choice":
-        buttons.extend((Choice(label(ctx, o.label), f"f:{o.value}"),) for o in f.options)
+        buttons.extend((Choice(label(ctx, o.label), on(f"f:{o.value}")),) for o in f.options)
     files = draft.data.get("files") or []
     if f.kind in ("photo", "file") and files:
-        buttons.append((ctx.button("forms.button_files_done", "f:-done"),))
+        buttons.append((ctx.button("forms.button_files_done", on("f:-done")),))
     old = draft.old.get(f.name) if not in_group else None
     if old is not None:
         buttons.append(
-            (ctx.button("forms.button_keep", "f:-keep", value=_shown(ctx, f, old)[:40]),)
+            (ctx.button("forms.button_keep", on("f:-keep"), value=_shown(ctx, f, old)[:40]),)
         )
     if not f.required and not files:
-        buttons.append((ctx.button("forms.button_skip", "f:-skip"),))
+        buttons.append((ctx.button("forms.button_skip", on("f:-skip")),))
     position = None
     if in_group and spec.group is not None:
         position = len(draft.entries) + 1
     ctx.go(FLOW, "fill", **draft.data)
-    ctx.say(
+    text = ctx.t(
         "forms.question",
         prompt=label(ctx, f.prompt),
         kind=f.kind,
@@ -130,8 +164,12 @@ async def ask(ctx: Context, spec: FormSpec, draft: Draft) -> None:
         required=f.required,
         item=label(ctx, spec.group.item) if spec.group and in_group else "",
         position=position,
-        choices=tuple(buttons),
     )
+    # a typed answer with "skip" or "keep as before" beside it: Zalo lists those unnumbered,
+    # so that a number typed is the answer itself
+    typed = f.kind != "choice" and not (f.kind in ("photo", "file") and files)
+    metadata = {"answer": "typed"} if typed else {}
+    ctx.reply(Reply(text=text, choices=tuple(buttons), metadata=metadata))
 
 
 async def after_fields(ctx: Context, spec: FormSpec, draft: Draft) -> None:
@@ -149,13 +187,18 @@ async def after_fields(ctx: Context, spec: FormSpec, draft: Draft) -> None:
         await ask(ctx, spec, draft)
         return
     can_add = count < group.max_items and (limit is None or limit > 0)
+
+    def on(value: str) -> str:
+        return tagged(value, spec, draft, "more")
+
     buttons: list[tuple[Choice, ...]] = []
     if can_add:
-        buttons.append((ctx.button("forms.button_more", "f:-more", item=label(ctx, group.item)),))
+        more = ctx.button("forms.button_more", on("f:-more"), item=label(ctx, group.item))
+        buttons.append((more,))
     if count:
-        buttons.append((ctx.button("forms.button_drop_last", "f:-drop"),))
+        buttons.append((ctx.button("forms.button_drop_last", on("f:-drop")),))
     if count >= group.min_items:
-        buttons.append((ctx.button("forms.button_enough", "f:-enough"),))
+        buttons.append((ctx.button("forms.button_enough", on("f:-enough")),))
     ctx.go(FLOW, "more", **draft.data)
     ctx.say(
         "forms.more",
@@ -186,10 +229,10 @@ async def confirm(ctx: Context, spec: FormSpec, draft: Draft) -> None:
         Reply(
             text=ctx.t("forms.confirm", summary=summary(ctx, spec, draft.values, draft.entries)),
             choices=(
-                (ctx.button("forms.button_send", "f:-send"),),
+                (ctx.button("forms.button_send", tagged("f:-send", spec, draft, "confirm")),),
                 (
-                    ctx.button("forms.button_redo", "f:-redo"),
-                    ctx.button("forms.button_cancel", "f:-cancel"),
+                    ctx.button("forms.button_redo", tagged("f:-redo", spec, draft, "confirm")),
+                    ctx.button("forms.button_cancel", tagged("f:-cancel", spec, draft, "confirm")),
                 ),
             ),
         )

@@ -5,6 +5,7 @@ marked late. A deputy may answer for the unit; who answered is recorded."""
 from __future__ import annotations
 
 import copy
+from dataclasses import replace
 from typing import Any
 
 from bot.chat import Choice, Reply, rows
@@ -22,6 +23,7 @@ from handlers.forms import (
     quota_left,
     summary,
     take,
+    untagged,
 )
 from storage.answers import Answer, AnswerStatus
 from storage.deadlines import DeadlineView
@@ -201,11 +203,21 @@ async def resume(ctx: Context) -> None:
 
 
 async def step(ctx: Context) -> None:
-    """The form flow: every message while a form is open comes here."""
+    """The form flow: every message while a form is open comes here. A button of an earlier
+    question is told so, and the current question is asked again."""
     opened = await _open(ctx)
     if opened is None:
         return
     draft, spec = opened
+    stage = ctx.state.step or "fill"
+    choice = ctx.inbound.choice
+    if choice is not None and choice.startswith("f:"):
+        value = untagged(choice, spec, draft, stage)
+        if value is None:
+            ctx.say("forms.old_button")
+            await resume(ctx)
+            return
+        ctx.inbound = replace(ctx.inbound, choice=value)
     if ctx.state.step == "more":
         await more(ctx, spec, draft)
     elif ctx.state.step == "confirm":

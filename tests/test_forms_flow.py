@@ -60,6 +60,25 @@ async def test_secretary_reports_progress_done_and_the_deadline_is_done(org: Ser
     assert await _deadline_state(org, "CBVP", "II.2") is DeadlineState.DONE
 
 
+async def test_a_double_tap_on_skip_skips_only_the_question_it_was_under(org: Services) -> None:
+    """The second tap reaches the bot after the first has moved on to the evidence question,
+    whose message has a "Bỏ qua" of its own: it must not skip that one too."""
+    await member(org, "CBVP", "1", "An")
+    await _plan(org, task("II.2", "Trang trí khẩu hiệu", due=date(2024, 5, 10)))
+    an = Person(build_router(org), "1")
+    await an.says("/baocao II.2")
+    await an.presses("Hoàn thành")
+    [note] = [r for r in an.inbox if "Ghi chú" in r.text]
+    [skip] = [c for row in note.choices for c in row if c.label == "Bỏ qua"]
+    await an.presses("Bỏ qua")
+    assert "minh chứng" in an.last_text()
+    replies = await an._send(choice=skip.value)  # the same button again
+    assert "câu hỏi trước" in replies[0].text and "minh chứng" in replies[-1].text
+    await an.presses("Bỏ qua")  # the evidence question's own button
+    [receipt] = await an.presses("📤 Gửi báo cáo")
+    assert "Đã nhận báo cáo" in receipt.text
+
+
 async def test_typed_answers_without_diacritics_pick_the_option(org: Services) -> None:
     await member(org, "CBVP", "1", "An")
     await _plan(org, task("II.2", "Trang trí", due=date(2024, 5, 10)))

@@ -59,10 +59,6 @@ TEXT_LIMIT = 2000  # sendMessage text and sendPhoto caption: 1 to 2,000 characte
 DOWNLOAD_LIMIT = 20 * 1024 * 1024  # the same limit people are told for Telegram files
 SECRET_HEADER = "X-Bot-Api-Secret-Token"
 NO_UPDATE = 408  # getUpdates: nothing came within the timeout
-# Choice values that a question taking a typed answer offers beside it (the form runner's "skip"
-# and "keep as before"): such a list is shown without numbers. A flow may also say so with
-# Reply.metadata["answer"] = "typed".
-TYPED_ANSWER_ACTIONS = frozenset({"f:-skip", "f:-keep"})
 
 Handle = Callable[[Inbound], Awaitable[list[Reply]]]
 Hold = Callable[[], contextlib.AbstractContextManager[None]]  # as in bot/channels/telegram.py
@@ -337,9 +333,9 @@ def shown_choices(reply: Reply) -> ShownChoices | None:
     options = tuple((c.label, c.value) for row in reply.choices for c in row)
     if not options:
         return None
-    typed = reply.metadata.get("answer") == "typed" or all(
-        value in TYPED_ANSWER_ACTIONS for _, value in options
-    )
+    # a question that takes a typed answer, with "skip" or "keep as before" beside it, says so
+    # (Reply.metadata["answer"] = "typed"): its list is shown without numbers
+    typed = reply.metadata.get("answer") == "typed"
     return ShownChoices(options, numbered=not typed)
 
 

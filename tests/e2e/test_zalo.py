@@ -547,7 +547,9 @@ def test_rendering_lists_choices_and_leaves_typed_questions_unnumbered() -> None
     )
     shown = render(texts, question)
     assert shown.startswith("Việc này & việc kia?") and "1. Hoàn thành\n2. Bỏ qua" in shown
-    note = Reply(text="Ghi chú", choices=((Choice("Bỏ qua", "f:-skip"),),))
+    note = Reply(
+        text="Ghi chú", choices=((Choice("Bỏ qua", "f:-skip"),),), metadata={"answer": "typed"}
+    )
     assert shown_choices(note) == ShownChoices((("Bỏ qua", "f:-skip"),), numbered=False)
     assert "«Bỏ qua»" in render(texts, note) and "1." not in render(texts, note)
     flagged = Reply(text="?", choices=((Choice("X", "a:b"),),), metadata={"answer": "typed"})
