@@ -106,6 +106,12 @@ class Pacer:
             bucket = self._chats[chat] = TokenBucket(self._chat_rate, self._chat_burst)
         return bucket
 
+    @property
+    def crowded(self) -> bool:
+        """Replies are queuing for the overall limit, or the platform asked us to wait: a
+        message that can be left out (a cosmetic edit) should be, so the replies go sooner."""
+        return self._urgent_waiting > 0 or self._paused_until > time.monotonic()
+
     def pause(self, seconds: float) -> None:
         """Send nothing for ``seconds`` (the platform asked us to wait)."""
         self._paused_until = max(self._paused_until, time.monotonic() + seconds)
@@ -188,6 +194,10 @@ class PriorityRateLimiter(BaseRateLimiter[str]):
 
     def __init__(self, limits: RateLimits | None = None) -> None:
         self._pacer = Pacer(limits)
+
+    @property
+    def pacer(self) -> Pacer:
+        return self._pacer
 
     async def initialize(self) -> None:
         return None

@@ -271,12 +271,13 @@ class TelegramChannel:
         self._default_menu = default_menu
         timeout = config.request_timeout
         self.updates = PerChatUpdateProcessor(max(config.concurrent_updates, 1))
+        self._limiter = PriorityRateLimiter(config.limits)
         self.application: Application = (  # type: ignore[type-arg]
             ApplicationBuilder()
             .token(config.token)
             .base_url(config.api_url)
             .base_file_url(config.file_url)
-            .rate_limiter(PriorityRateLimiter(config.limits))
+            .rate_limiter(self._limiter)
             .request(
                 AiohttpRequest(
                     connection_pool_size=max(config.concurrent_updates, 8),
@@ -386,7 +387,12 @@ class TelegramChannel:
         bench/answers_throughput.py: doing them while it is handled, or both at once, was slower
         (40-44 answers/s instead of 48-52, when each database statement still hopped to a
         thread); marking after the replies are sent is barely faster now (116-118 instead of
-        112) and would leave live buttons on the pressed message meanwhile."""
+        112) and would leave live buttons on the pressed message meanwhile.
+
+        When replies are queuing for Telegram's 30 messages a second (a crowd answering at
+        once), the mark is left out: it is an edit, counted like a message, and would take a
+        reply's turn (5 of the 11 messages of a progress report). The buttons then stay; one
+        pressed again is told it belongs to an earlier question."""
         query = update.callback_query
         assert query is not None
         try:
@@ -395,6 +401,9 @@ class TelegramChannel:
             log.info("callback answer refused: %s", exc.message)
         message = query.message
         if isinstance(message, Message) and message.reply_markup is not None:
+            if self._limiter.pacer.crowded:
+                log.info("replies are queuing: the pressed message keeps its buttons")
+                return
             await self._mark_pressed(update)
 
     async def _download(self, attachment: Attachment) -> Attachment:

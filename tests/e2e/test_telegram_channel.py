@@ -111,6 +111,34 @@ async def offer(tg: Bot, user: TgUser, *choices: Choice) -> dict[str, Any]:
     return await user.read_one()
 
 
+async def test_while_replies_queue_for_the_limit_a_press_gets_its_reply_and_no_mark(
+    tg: Bot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A crowd pressing at once: the "Đã chọn" edit counts like a message against Telegram's
+    30 a second, so it is left out while replies are queuing; the reply itself still comes."""
+    an = tg.user()
+    offered = await offer(tg, an, Choice("Có", "x:yes"))
+    channel = tg.app.telegram
+    assert channel is not None
+
+    async def handled(inbound: Inbound) -> list[Reply]:
+        return [Reply("Đã nhận")]
+
+    monkeypatch.setattr(channel, "_handle", handled)
+    channel._limiter.pacer.pause(0.3)  # Telegram asked us to wait: replies queue meanwhile
+    await an.press("Có")
+    assert (await an.read_one())["text"] == "Đã nhận"
+    [pressed] = [m for m in await an.history() if m["message_id"] == offered["message_id"]]
+    assert buttons(pressed) == ["Có"] and "Đã chọn" not in pressed["text"]
+
+
+def test_the_pacer_is_crowded_while_a_reply_waits_or_a_pause_is_on() -> None:
+    pacer = PriorityRateLimiter(RateLimits()).pacer
+    assert not pacer.crowded
+    pacer.pause(30)
+    assert pacer.crowded
+
+
 async def calls(tg: Bot) -> dict[str, int]:
     stats = (await tg.http.get(f"{tg.control}/stats")).json()
     result: dict[str, int] = stats["calls"]
