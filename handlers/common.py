@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from handlers.context import Context
+from handlers.menus import MENUS
 
 
 async def help_(ctx: Context) -> None:
+    """What the role is for, and its commands: those of its menu, with the menu's words."""
     if ctx.member is None:
         ctx.say("help.unregistered")
         return
-    ctx.say(f"help.{ctx.member.role.value}")
+    role = ctx.member.role
+    commands = [(name, ctx.label(f"menu.{name}")) for name in MENUS[role]]
+    ctx.say(f"help.{role.value}", commands=commands)
 
 
 async def cancel(ctx: Context) -> None:

@@ -1,4 +1,9 @@
-"""Command menus per role (Telegram shows them as the "/" menu of each chat)."""
+"""Command menus per role (Telegram shows them as the "/" menu of each chat; /help lists the same
+commands with the same words, messages/vi/menu.j2).
+
+A role's menu holds every command the router lets that role use (handlers/routes.py), except
+/start once registered, and /tieptuc for leaders, who have no form or flow to resume;
+tests/test_menus.py keeps the two in step."""
 
 from __future__ import annotations
 
@@ -6,32 +11,33 @@ from bot.chat import MenuCommand
 from bot.domain import Role
 from handlers.context import Context
 
-# Which commands each role sees in its menu, in order. Descriptions live in messages/vi/menu.j2.
+_STAFF = (
+    "duyet",
+    "tinhhinh",
+    "chuabaocao",
+    "thongbao",
+    "xuatbaocao",
+    "kehoach",
+    "tieptuc",
+    "lienket",
+    "help",
+    "huy",
+)
+_UNIT = ("viec", "baocao", "tieptuc", "lienket", "help", "huy")
+
+# Which commands each role sees in its menu, in order.
 MENUS: dict[Role | None, tuple[str, ...]] = {
     None: ("start", "help"),
-    Role.SECRETARY: ("viec", "baocao", "tieptuc", "lienket", "help", "huy"),
-    Role.DEPUTY: ("viec", "baocao", "tieptuc", "lienket", "help", "huy"),
-    Role.OFFICE: (
-        "tinhhinh",
-        "chuabaocao",
-        "duyet",
-        "thongbao",
-        "kehoach",
-        "lienket",
-        "help",
-        "huy",
-    ),
+    Role.SECRETARY: _UNIT,
+    Role.DEPUTY: _UNIT,
+    Role.OFFICE: _STAFF,
     Role.LEADER: ("tinhhinh", "chuabaocao", "bantintuan", "lienket", "help", "huy"),
-    Role.ADMIN: (
-        "tinhhinh",
-        "chuabaocao",
-        "duyet",
-        "thongbao",
-        "kehoach",
-        "lienket",
-        "help",
-        "huy",
-    ),
+    Role.ADMIN: _STAFF,
+}
+
+# Commands a role may type that its menu leaves out (see above).
+HIDDEN: dict[Role | None, frozenset[str]] = {
+    role: frozenset({"start", "tieptuc"} if role is Role.LEADER else {"start"}) for role in Role
 }
 
 

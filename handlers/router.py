@@ -25,6 +25,8 @@ class Command:
     # True: a command in the middle of a flow leaves it waiting, and the person is told so;
     # False: the command deals with the waiting flow itself (/tieptuc, /baocao).
     keeps_flow: bool = True
+    # what a role not in `roles` is told (a message key); None: common.not_allowed
+    refusal: str | None = None
 
 
 class Router:
@@ -46,9 +48,10 @@ class Router:
         roles: tuple[Role, ...] | None = None,
         public: bool = False,
         keeps_flow: bool = True,
+        refusal: str | None = None,
     ) -> None:
         self._commands[name] = Command(
-            name, step, frozenset(roles) if roles else None, public, keeps_flow
+            name, step, frozenset(roles) if roles else None, public, keeps_flow, refusal
         )
 
     def flow(self, name: str, step: Step, *, resume: Step | None = None) -> None:
@@ -79,6 +82,7 @@ class Router:
         self._idle = step
 
     def commands_for(self, role: Role | None) -> list[str]:
+        """The commands `role` may use (None: someone not registered), as registered."""
         return [
             c.name
             for c in self._commands.values()
@@ -125,7 +129,7 @@ class Router:
                 await self._call(self._unregistered, ctx)
                 return
             if ctx.member is not None and command.roles and ctx.member.role not in command.roles:
-                ctx.say("common.not_allowed")
+                ctx.say(command.refusal or "common.not_allowed")
                 return
             waiting = ctx.state.flow
             await command.step(ctx)

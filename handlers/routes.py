@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bot.domain import Role
 from bot.services import Services
 from handlers import (
     broadcast,
@@ -18,15 +19,20 @@ from handlers import (
 )
 from handlers.router import Router
 
+# who answers for a unit; the others are told where to look instead
+UNIT = (Role.SECRETARY, Role.DEPUTY)
+
 
 def build_router(services: Services) -> Router:
     router = Router(services)
     router.command("start", registration.start, public=True)
     router.command("help", common.help_, public=True)
     router.command("huy", common.cancel, public=True)
-    router.command("viec", tasks.my_tasks)
+    router.command("viec", tasks.my_tasks, roles=UNIT, refusal="tasks.not_for_role")
     router.choice("task", tasks.details)
-    router.command("baocao", report.command, keeps_flow=False)
+    router.command(
+        "baocao", report.command, roles=UNIT, keeps_flow=False, refusal="report.not_for_role"
+    )
     router.command("tieptuc", router.resume, public=True, keeps_flow=False)
     router.command(link.COMMAND, link.command, public=True)
     router.choice("rep", report.button)
@@ -38,7 +44,8 @@ def build_router(services: Services) -> Router:
     router.command("tinhhinh", status.overview, roles=status.VIEWERS)
     router.command("chuabaocao", status.late, roles=status.VIEWERS)
     router.choice("late", status.remind_now)
-    router.command("bantintuan", status.weekly_toggle, roles=status.VIEWERS)
+    # only leaders get the Monday digest (bot/reminders.py)
+    router.command("bantintuan", status.weekly_toggle, roles=(Role.LEADER,))
     router.choice("wk", status.weekly_toggle)
     router.command("thongbao", broadcast.command, roles=broadcast.STAFF)
     router.flow(broadcast.FLOW, broadcast.step, resume=broadcast.resume)

@@ -113,6 +113,7 @@ SAMPLES: dict[str, object] = {
     "size": 204800,
     "detail": {"plan": 1, "units": 4, "deadlines": 8},
     "numbers": {1: "185-KH/ĐUK"},
+    "commands": [("help", "Hướng dẫn sử dụng")],
 }
 
 
