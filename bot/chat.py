@@ -49,14 +49,33 @@ class Inbound:
         return self.command is not None
 
 
+# The longest button label, in characters. Telegram sets none of its own but a phone shows about
+# this much on a full-width button before cutting it anywhere; Zalo lists the labels in the text.
+LABEL_MAX = 60
+
+
+def shorten(text: str, limit: int = LABEL_MAX) -> str:
+    """`text` in at most `limit` characters: whole, or cut after a whole word and ended with "…"
+    ("Báo cáo kết quả đợt thi đua, danh sách tập thể, cá nhân…", never "cá nhâ")."""
+    if len(text) <= limit:
+        return text
+    head = text[: limit - 1]
+    if not text[limit - 1].isspace():  # the cut falls inside a word: drop what is left of it
+        space = max(head.rfind(" "), head.rfind("\n"))
+        if space > limit // 3:
+            head = head[:space]
+    return head.rstrip(" \n,;:·-–—(/") + "…"
+
+
 @dataclass(frozen=True)
 class Choice:
-    label: str
+    label: str  # shortened to LABEL_MAX characters (shorten) whoever builds it
     value: str  # at most 64 bytes (Telegram's callback_data limit)
 
     def __post_init__(self) -> None:
         if not 1 <= len(self.value.encode()) <= 64:
             raise ValueError(f"choice value must be 1..64 bytes: {self.value!r}")
+        object.__setattr__(self, "label", shorten(self.label))
 
 
 @dataclass(frozen=True)

@@ -75,7 +75,7 @@ async def _on_audience(ctx: Context) -> None:
         buttons = []
         for plan in await ctx.repos.plans.published():
             for task in await ctx.repos.plans.tasks(plan.id):
-                label = f"{task.ref}: {task.title}"[:60]
+                label = f"{task.ref}: {task.title}"
                 buttons.append((Choice(label, f"bc:task:{task.id}"),))
         if not buttons:
             ctx.say("broadcast.no_tasks")
@@ -91,7 +91,7 @@ async def _on_audience(ctx: Context) -> None:
         ctx.go(FLOW, "under")
         ctx.say(
             "broadcast.ask_under",
-            choices=tuple((Choice(u.name[:60], f"bc:unit:{u.code}"),) for u in parents[:30]),
+            choices=tuple((Choice(u.name, f"bc:unit:{u.code}"),) for u in parents[:30]),
         )
     elif choice == "bc:units":
         ctx.go(FLOW, "codes")

@@ -38,7 +38,7 @@ async def command(ctx: Context) -> None:
     ctx.say(
         "export.choose_plan",
         choices=tuple(
-            (Choice(f"{p.number}: {p.title}"[:60], f"{PREFIX}:p:{p.id}"),)
+            (Choice(f"{p.number}: {p.title}", f"{PREFIX}:p:{p.id}"),)
             for p in reversed(plans[-MAX_PLANS:])
         ),
     )

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from bot.chat import Choice, Reply
+from bot.chat import Choice, Reply, shorten
 from bot.forms import FieldSpec, FormSpec
 from bot.vntext import fold
 from handlers.context import Context
@@ -143,9 +143,8 @@ async def ask(ctx: Context, spec: FormSpec, draft: Draft) -> None:
         buttons.append((ctx.button("forms.button_files_done", on("f:-done")),))
     old = draft.old.get(f.name) if not in_group else None
     if old is not None:
-        buttons.append(
-            (ctx.button("forms.button_keep", on("f:-keep"), value=_shown(ctx, f, old)[:40]),)
-        )
+        keep = shorten(_shown(ctx, f, old), 40)
+        buttons.append((ctx.button("forms.button_keep", on("f:-keep"), value=keep),))
     if not f.required and not files:
         buttons.append((ctx.button("forms.button_skip", on("f:-skip")),))
     position = None

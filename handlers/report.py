@@ -102,7 +102,7 @@ def _choice_label(ctx: Context, view: DeadlineView) -> str:
         title=view.task_title,
         period=view.deadline.period,
     )
-    return label[:60]
+    return label  # a Choice shortens it to fit (bot.chat.shorten)
 
 
 async def button(ctx: Context) -> None:

@@ -7,7 +7,8 @@ from __future__ import annotations
 from datetime import date
 
 from bot.channels.zalo import render
-from bot.chat import Reply
+from bot.chat import LABEL_MAX, Choice, Reply, shorten
+from bot.domain import Role
 from bot.publishing import publish
 from bot.services import Services
 from handlers.routes import build_router
@@ -61,3 +62,38 @@ async def test_a_display_name_with_an_ampersand_is_offered_as_written(org: Servi
     await hoa.presses('Dùng tên: Lò Thị "Hoa" & Mai')
     registered = await org.repos.members.by_identity("telegram", "7")
     assert registered is not None and registered.full_name == 'Lò Thị "Hoa" & Mai'
+
+
+LONG = "Báo cáo kết quả đợt thi đua, danh sách tập thể, cá nhân đề nghị khen thưởng"
+
+
+def test_a_long_label_is_cut_after_a_whole_word_and_ends_with_an_ellipsis() -> None:
+    label = shorten(f"II.6: {LONG}")
+    assert label == "II.6: Báo cáo kết quả đợt thi đua, danh sách tập thể, cá…"
+    assert len(label) <= LABEL_MAX
+    assert shorten("65 năm Ngày thành lập Đảng bộ Khối", 12) == "65 năm Ngày…"
+    assert shorten("Chi bộ Văn phòng") == "Chi bộ Văn phòng"  # short: as it is
+    assert Choice("x" * 80, "v").label == "x" * (LABEL_MAX - 1) + "…"  # one long word: cut
+
+
+async def test_a_long_title_reads_in_whole_words_on_every_button_that_shows_it(
+    org: Services,
+) -> None:
+    await member(org, "CBVP", "1", "An")
+    await member(org, "VP", "9", "Hà", Role.OFFICE)
+    await publish(org, await draft(org, task("II.6", LONG, due=date(2024, 4, 20))))
+    router = build_router(org)
+    an = Person(router, "1")
+    [choose] = await an.says("/baocao")
+    [label] = labels(choose)
+    assert label.endswith("…") and len(label) <= LABEL_MAX
+    shown = label.removesuffix("…").split()
+    assert shown == f"II.6: {LONG}".split()[: len(shown)]  # whole words only
+    assert f"1. {label}" in render(org.texts, choose)  # Zalo's numbered list: the same words
+    [start, _] = await an.presses(label)
+    assert LONG in plain(start.text)  # the message itself keeps the whole title
+    ha = Person(router, "9")
+    await ha.says("/thongbao")
+    await ha.says("Xin các đồng chí gửi báo cáo thi đua đúng hạn.")
+    [tasks] = await ha.presses(org.texts.label("broadcast.to_not_answered"))
+    assert labels(tasks) == [label]
