@@ -54,6 +54,18 @@ class Draft:
         old: dict[str, Any] = self.data.get("old") or {}
         return old
 
+    @property
+    def answered(self) -> int:
+        """Questions answered so far (a skipped one too), in the fields and the entry begun."""
+        return len(self.values) + len(self.entry or {})
+
+    @property
+    def entered(self) -> bool:
+        """Whether dropping the form would lose something the person gave: an answer (a skip
+        counts), an entry, a file received; editing a sent answer, its entries changed."""
+        before = self.data.get("old_entries", [])
+        return bool(self.answered or self.data.get("files") or self.entries != before)
+
 
 def applicable(f: FieldSpec, entry: dict[str, Any]) -> bool:
     if f.only_if is None:

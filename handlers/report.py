@@ -63,16 +63,6 @@ async def command(ctx: Context) -> None:
     if not member.role.answers_for_unit:
         ctx.say("report.not_for_role")
         return
-    if ctx.state.flow == FLOW:
-        ctx.say(
-            "report.form_waiting",
-            choices=rows(
-                ctx.button("report.button_resume", "rep:resume"),
-                ctx.button("report.button_restart", "rep:drop"),
-                per_row=2,
-            ),
-        )
-        return
     views = await ctx.repos.deadlines.for_unit(member.unit_id, open_only=False)
     today = ctx.now.date()
     wanted = ctx.inbound.args.strip().lower()
@@ -81,9 +71,21 @@ async def command(ctx: Context) -> None:
     # a repeating task: the period that is open now, else the next one
     current = [v for v in views if v.deadline.start is None or v.deadline.start <= today]
     views = current or views
-    if wanted and views:
+    if wanted and views:  # a form already open is asked about there, not dropped
         await begin(ctx, views[-1] if len(views) > 1 else views[0])
         return
+    if ctx.state.flow == FLOW:
+        if _draft(ctx).entered:
+            ctx.say(
+                "report.form_waiting",
+                choices=rows(
+                    ctx.button("report.button_resume", "rep:resume"),
+                    ctx.button("report.button_restart", "rep:drop"),
+                    per_row=2,
+                ),
+            )
+            return
+        ctx.end()  # opened, nothing given yet: nothing to keep
     if not views:
         ctx.say("report.nothing_to_report")
         return
@@ -106,7 +108,9 @@ def _choice_label(ctx: Context, view: DeadlineView) -> str:
 
 
 async def button(ctx: Context) -> None:
-    """A "rep:<deadline>" button (from a task message, a digest, /baocao), or rep:resume/drop."""
+    """A "rep:<deadline>" button (from a task message, a digest, /baocao), rep:resume, rep:drop
+    (/baocao's "choose another task"), or rep:drop:<form's deadline>:<then> ("drop that form
+    and answer this one": <then> is a deadline, "e<deadline>" to edit its sent answer)."""
     raw = (ctx.inbound.choice or "").partition(":")[2]
     if raw == "resume":
         await resume(ctx)
@@ -114,6 +118,9 @@ async def button(ctx: Context) -> None:
     if raw == "drop":
         ctx.end()
         await command(ctx)
+        return
+    if raw.startswith("drop:"):
+        await _drop_and_go(ctx, raw)
         return
     if ctx.member is None or not ctx.member.role.answers_for_unit:
         ctx.say("report.not_for_role")
@@ -125,16 +132,99 @@ async def button(ctx: Context) -> None:
     await begin(ctx, view)
 
 
+async def _drop_and_go(ctx: Context, raw: str) -> None:
+    """The person chose to drop the form they were filling for another task's. Only that form
+    is dropped: if another is open by now (the button was old), it is asked about again."""
+    dropped, _, then = raw.removeprefix("drop:").partition(":")
+    if str(_open_deadline(ctx)) == dropped:
+        ctx.end()
+    if ctx.member is None or not ctx.member.role.answers_for_unit:
+        ctx.say("report.not_for_role")
+        return
+    if then.startswith("e"):  # editing a sent answer: checked again as its own button is
+        ctx.inbound = replace(ctx.inbound, choice=f"ans:edit:{then[1:]}")
+        await answer_action(ctx)
+        return
+    view = await _own_deadline(ctx, int(then)) if then.isdigit() else None
+    if view is None:
+        ctx.say("tasks.not_yours")
+        return
+    await begin(ctx, view)
+
+
+def _open_deadline(ctx: Context) -> object:
+    """The deadline of the form open, if any."""
+    return _draft(ctx).data.get("deadline") if ctx.state.flow == FLOW else None
+
+
+async def _form_in_the_way(ctx: Context, view: DeadlineView, then: str) -> bool:
+    """Before a form is opened for `view`: is another one open that must not be lost? The
+    same deadline's form is resumed where it was; another's with something given is kept,
+    and the person asked whether to go on with it or drop it (`then`: what the drop button
+    does next). True when handled here; False: the caller opens its form (an open form with
+    nothing given, or whose task is gone, is let go)."""
+    if ctx.state.flow != FLOW:
+        return False
+    draft = _draft(ctx)
+    raw = draft.data.get("deadline")
+    if raw == view.deadline.id:  # its own button pressed again, or /baocao naming it
+        ctx.say("report.resuming", ref=view.task_ref, period=view.deadline.period)
+        await resume(ctx)
+        return True
+    open_view = await ctx.repos.deadlines.view(int(raw)) if isinstance(raw, int) else None
+    if not draft.entered or open_view is None or open_view.deadline.cancelled:
+        return False
+    spec = await _form_for(ctx, open_view)
+    ctx.say(
+        "report.other_form_open",
+        ref=open_view.task_ref,
+        period=open_view.deadline.period,
+        entries=len(draft.entries),
+        item=label(ctx, spec.group.item) if spec.group is not None else "",
+        answered=draft.answered,
+        new_ref=view.task_ref,
+        new_period=view.deadline.period,
+        choices=(
+            (
+                ctx.button(
+                    "report.button_go_on",
+                    "rep:resume",
+                    ref=open_view.task_ref,
+                    period=open_view.deadline.period,
+                ),
+            ),
+            (
+                ctx.button(
+                    "report.button_drop_for",
+                    f"rep:drop:{open_view.deadline.id}:{then}",
+                    ref=view.task_ref,
+                    period=view.deadline.period,
+                ),
+            ),
+        ),
+    )
+    return True
+
+
 async def begin(ctx: Context, view: DeadlineView) -> None:
-    """Start the form, or show the answer already sent with what can be done with it."""
+    """Start the form, or show the answer already sent with what can be done with it. A form
+    already open is never dropped here without asking (`_form_in_the_way`)."""
     answer = await ctx.repos.answers.for_deadline(view.deadline.id)
-    if answer is not None and answer.status is not AnswerStatus.WITHDRAWN:
-        await _show_answer(ctx, view, answer)
+    sent = answer is not None and answer.status is not AnswerStatus.WITHDRAWN
+    if sent and _open_deadline(ctx) != view.deadline.id:
+        assert answer is not None
+        await _show_answer(ctx, view, answer)  # nothing dropped by showing it
+        if ctx.state.flow == FLOW:
+            ctx.say("common.flow_waiting")
+        return
+    if await _form_in_the_way(ctx, view, str(view.deadline.id)):
         return
     await _start(ctx, view, answer=None)
 
 
 async def _start(ctx: Context, view: DeadlineView, answer: Answer | None) -> None:
+    if ctx.state.flow == FLOW and (ctx.state.data or {}).get("deadline") != view.deadline.id:
+        ctx.end()  # another task's form (asked about before): none of its data carries over
     spec = await _form_for(ctx, view)
     task = await ctx.repos.plans.task(view.deadline.task_id)
     assert task is not None
@@ -151,6 +241,7 @@ async def _start(ctx: Context, view: DeadlineView, answer: Answer | None) -> Non
     if answer is not None:  # editing, or correcting a returned answer
         data["old"] = {k: v for k, v in answer.data.get("values", {}).items()}
         data["entries"] = list(answer.data.get("entries", []))
+        data["old_entries"] = list(data["entries"])  # what counts as changed (Draft.entered)
         data["entry"] = None
     draft = Draft(data)
     ctx.go(FLOW, "fill", **data)
@@ -344,7 +435,7 @@ async def answer_action(ctx: Context) -> None:
         ctx.say("report.past_deadline")
         return
     if action == "edit":
-        await _start(ctx, view, answer)
+        await _edit(ctx, view, answer)
     elif action == "withdraw":
         ctx.say(
             "report.confirm_withdraw",
@@ -362,3 +453,10 @@ async def answer_action(ctx: Context) -> None:
         ctx.say("report.withdrawn", ref=view.task_ref, period=view.deadline.period)
     else:
         ctx.say("report.kept")
+
+
+async def _edit(ctx: Context, view: DeadlineView, answer: Answer) -> None:
+    """Open the sent answer of `view` for editing, unless a form open is in the way."""
+    if await _form_in_the_way(ctx, view, f"e{view.deadline.id}"):
+        return
+    await _start(ctx, view, answer)
