@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
 
@@ -130,6 +130,9 @@ class Quota:
     per_unit_min: int | None = None
     per_unit_max: int | None = None
     total: int | None = None
+    # What is counted, in the plan's words ("nội dung", "tập thể, cá nhân"): a count form's
+    # question names it. Not a bound: two quotas that differ only here are the same quota.
+    what: str | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)

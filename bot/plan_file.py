@@ -19,6 +19,8 @@ YAML::
         support: [CBBAO]             # optional unit codes (phối hợp), or "A, B"
         form: progress               # progress|nomination|registration|count|a name in `forms`
         quota: {per_unit_min: 1, per_unit_max: 2, total: 85}   # optional, numbers > 0
+                                     # (+ what: "nội dung", what is counted; else read from
+                                     # the title, when or details: "từ 1 đến 2 nội dung")
         reminders: {before: [3, 0]}  # optional: overrides the plan's policy field by field
 
 Rules:
@@ -446,6 +448,7 @@ class QuotaModel(_Model):
     per_unit_min: OptionalPositive = None
     per_unit_max: OptionalPositive = None
     total: OptionalPositive = None
+    what: OptionalText = None
 
 
 class TaskModel(_Model):
@@ -852,6 +855,20 @@ _WINDOW_FIELDS = frozenset({"start", "due", "when", "repeat"})
 _PLACEHOLDERS = {"ref": "?", "title": "?", "audience": "all"}
 
 
+def _counted(model: TaskModel, quota: QuotaModel) -> str | None:
+    """What the quota counts, in the task's own words: the noun of the count in its title, details
+    or `when` that has the quota's bounds ("từ 1 đến 2 nội dung" -> "nội dung"); else of the
+    first count found; None when the words name none."""
+    from bot.extract.quotas import find_quota  # bot.extract reads plans, not plan files
+
+    found = [find_quota(text) for text in (model.title, model.details, model.when or "")]
+    bounds = (quota.per_unit_min, quota.per_unit_max, quota.total)
+    for q in found:
+        if q.what and (q.per_unit_min, q.per_unit_max, q.total) == bounds:
+            return q.what
+    return next((q.what for q in found if q.what), None)
+
+
 def _task_model(report: _Report, raw: object, loc: Loc) -> tuple[TaskModel | None, frozenset[str]]:
     """The task's model and the fields it is unsure of. When some fields are wrong, they are
     reported and the rest is validated again without them, so that the task's other problems
@@ -955,7 +972,12 @@ async def _task(
                 low=q.per_unit_min,
                 high=q.per_unit_max,
             )
-        quota = Quota(per_unit_min=q.per_unit_min, per_unit_max=q.per_unit_max, total=q.total)
+        quota = Quota(
+            per_unit_min=q.per_unit_min,
+            per_unit_max=q.per_unit_max,
+            total=q.total,
+            what=q.what or _counted(model, q),
+        )
     policy = None
     if model.reminders is not None:
         policy = model.reminders.applied_to(plan_policy or ReminderPolicy())

@@ -62,6 +62,25 @@ def _small(tmp_path: Path, tasks: str, number: str = "185-KH/ĐUK") -> Path:
 
 # ---------------------------------------------------------------------------------------------
 # The sample plan
+async def test_a_quota_says_what_it_counts_or_the_task_s_words_do(
+    org: Services, tmp_path: Path
+) -> None:
+    path = _small(
+        tmp_path,
+        """\
+  - {ref: "1", title: "Kết nạp đảng viên mới", when: "trước ngày 20/4/2024", audience: all,
+     form: count, quota: {per_unit_min: 1, what: "quần chúng ưu tú được kết nạp"}}
+  - {ref: "2", title: "Giới thiệu ít nhất 01 đảng viên tiêu biểu", when: "trước ngày 20/4/2024",
+     audience: all, form: count, quota: {per_unit_min: 1}}
+  - {ref: "3", title: "Tổng kết", when: "trước ngày 20/4/2024", audience: all, form: count,
+     quota: {per_unit_max: 3}}
+""",
+    )
+    plan = await import_plan(org, path)
+    tasks = await org.repos.plans.tasks(plan.id)
+    assert [t.quota.what for t in tasks] == ["quần chúng ưu tú được kết nạp", "đảng viên", None]
+
+
 
 
 async def test_the_sample_plan_imports_as_a_draft_with_its_tasks_windows_and_quotas(
@@ -97,9 +116,11 @@ async def test_the_sample_plan_imports_as_a_draft_with_its_tasks_windows_and_quo
     assert articles.quota == Quota(per_unit_min=1)
 
     key_tasks = tasks["II.1"]
+    assert articles.quota.what == "bài viết"  # "ít nhất một bài viết" in its details
     assert key_tasks.quota == Quota(per_unit_min=1, per_unit_max=2)
     assert (key_tasks.start, key_tasks.due) == (date(2023, 12, 1), date(2024, 4, 30))
 
+    assert key_tasks.quota.what == "nội dung"  # "từ 1 đến 2 nội dung" in its title
     seminar = tasks["II.3"]
     assert (seminar.start, seminar.due) == (date(2024, 4, 1), date(2024, 4, 30))
     assert seminar.when_words == "dự kiến trong tháng 4/2024"

@@ -35,6 +35,7 @@ class Quota:
     per_unit_max: int | None = None
     total: int | None = None
     words: tuple[str, ...] = field(default=(), compare=False)
+    what: str = field(default="", compare=False)  # what is counted: "nội dung", "tập thể, cá nhân"
 
     def __bool__(self) -> bool:
         return any(v is not None for v in (self.per_unit_min, self.per_unit_max, self.total))
@@ -111,6 +112,7 @@ class _Count:
     sentence: int
     nouns: tuple[str, ...]
     words: str
+    what: str
 
 
 def find_quota(text: str) -> Quota:
@@ -121,6 +123,11 @@ def find_quota(text: str) -> Quota:
     counts: list[_Count] = []
     each: list[_Count] = []
     words: list[str] = []
+    what = ""
+
+    def noun(first: int, end: int) -> str:
+        return text[toks[first].start : toks[end - 1].end]
+
     i = 0
     while i < len(toks):
         bound = next((b.split() for b in lx.AT_LEAST if _seq(toks, i, b.split())), None)
@@ -129,6 +136,7 @@ def find_quota(text: str) -> Quota:
             end = _noun(toks, i + len(bound) + 1)
             if n is not None and end > i + len(bound) + 1 and low is None:
                 low = n
+                what = noun(i + len(bound) + 1, end)
                 words.append(text[toks[i].start : toks[end - 1].end])
                 i = end
                 continue
@@ -139,6 +147,7 @@ def find_quota(text: str) -> Quota:
                 end = _noun(toks, i + 4)
                 if n2 is not None and end > i + 4 and n1 <= n2 and low is None:
                     low, high = n1, n2
+                    what = noun(i + 4, end)
                     words.append(text[toks[i].start : toks[end - 1].end])
                     i = end
                     continue
@@ -154,6 +163,7 @@ def find_quota(text: str) -> Quota:
                 )
                 if more is not None and low is None:
                     low = n1
+                    what = noun(i + 2, end)
                     words.append(text[toks[i].start : toks[more + 1].end])
                     i = more + 2
                     continue
@@ -168,7 +178,12 @@ def find_quota(text: str) -> Quota:
             if end > i + 1 and not excluded and not _named(toks, end):
                 nouns = tuple(t.norm for t in toks[i + 1 : end] if t.text not in ",")
                 count = _Count(
-                    n, i, _sentence_start(toks, i), nouns, text[toks[i].start : toks[end - 1].end]
+                    n,
+                    i,
+                    _sentence_start(toks, i),
+                    nouns,
+                    text[toks[i].start : toks[end - 1].end],
+                    noun(i + 1, end),
                 )
                 (each if _per_unit(text, toks, i) else counts).append(count)
                 i = end
@@ -177,10 +192,12 @@ def find_quota(text: str) -> Quota:
     total = _total(counts)
     if each and low is None and high is None:
         low = high = each[0].n
+        what = each[0].what
         words.append(each[0].words)
     if total is not None:
         words.extend(c.words for c in counts[:1])
-    return Quota(low, high, total, tuple(words))
+        what = what or counts[0].what
+    return Quota(low, high, total, tuple(words), what)
 
 
 def _total(counts: list[_Count]) -> int | None:
