@@ -74,6 +74,14 @@ def in_sight(views: list[DeadlineView], today: date) -> tuple[list[DeadlineView]
     return shown, len(views) - len(shown)
 
 
+def report_button(texts: Texts, ln: TaskLine) -> Choice:
+    """The button that opens a deadline's form, "📝 Báo cáo II.6"; a repeating task's names its
+    period ("📝 Báo cáo II.2.a · tháng 4/2024")."""
+    return Choice(
+        texts.label("tasks.button_report", ref=ln.ref, period=ln.period), f"rep:{ln.deadline_id}"
+    )
+
+
 def task_buttons(texts: Texts, lines: list[TaskLine]) -> tuple[tuple[Choice, ...], ...]:
     """Buttons for each open task: report on it, or see its details. A repeating task's buttons
     name their period ("📝 Báo cáo II.2.a · tháng 4/2024"); too long to share a row on a phone
@@ -86,10 +94,7 @@ def task_buttons(texts: Texts, lines: list[TaskLine]) -> tuple[tuple[Choice, ...
         if shown == MAX_BUTTON_TASKS:
             break
         shown += 1
-        report = Choice(
-            texts.label("tasks.button_report", ref=ln.ref, period=ln.period),
-            f"rep:{ln.deadline_id}",
-        )
+        report = report_button(texts, ln)
         details = Choice(
             texts.label("tasks.button_details", ref=ln.ref, period=ln.period),
             f"task:{ln.deadline_id}",

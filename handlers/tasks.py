@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from bot.chat import Reply
-from bot.tasklines import in_sight, line, task_buttons
+from bot.chat import Choice, Reply
+from bot.tasklines import in_sight, line, report_button, task_buttons
 from handlers.context import Context
 
 
@@ -31,10 +31,15 @@ async def my_tasks(ctx: Context) -> None:
 
 
 async def details(ctx: Context) -> None:
-    """A "task:<deadline id>" button: what the task asks, its window and state."""
+    """A "task:<deadline id>" button: what the task asks, its window and state, with the
+    buttons to report on it and to see the list again (pressing a button takes the list's own
+    away); "task:list": the list again."""
     member = ctx.member
     assert member is not None and ctx.inbound.choice is not None
     raw = ctx.inbound.choice.partition(":")[2]
+    if raw == "list":
+        await my_tasks(ctx)
+        return
     view = await ctx.repos.deadlines.view(int(raw)) if raw.isdigit() else None
     visible = view is not None and not view.deadline.cancelled
     if (
@@ -49,10 +54,17 @@ async def details(ctx: Context) -> None:
     if task is not None and task.lead_unit_id is not None:
         lead_unit = await ctx.repos.units.get(task.lead_unit_id)
         lead = lead_unit.name if lead_unit else None
+    ln = line(view, ctx.now.date())
+    buttons: list[tuple[Choice, ...]] = []
+    if member.role.answers_for_unit and view.deadline.unit_id == member.unit_id:
+        if ln.state != "done":
+            buttons.append((report_button(ctx.services.texts, ln),))
+        buttons.append((ctx.button("tasks.button_list", "task:list"),))
     ctx.say(
         "tasks.details",
-        ln=line(view, ctx.now.date()),
+        ln=ln,
         details=task.details if task else "",
         plan_number=view.plan_number,
         lead=lead,
+        choices=tuple(buttons),
     )
