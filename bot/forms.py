@@ -7,7 +7,7 @@ text is the office's own words from the plan file, shown as written."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -36,6 +36,18 @@ class FieldSpec:
     options: tuple[Option, ...] = ()
     max_files: int = 5
     only_if: tuple[str, tuple[str, ...]] | None = None  # (field, values) in the same entry
+    whole: bool = False  # a number: whole only ("1.250" yes, "1,5" no)
+    counts: bool = False  # the number the task's quota bounds (the count preset's)
+    # set from the quota on a counting field: the plan's per-unit bounds and what is counted
+    planned: tuple[int | None, int | None] = (None, None)
+    what: str = ""
+
+    def outside(self, value: object) -> bool:
+        """A number beyond the plan's per-unit bounds (an answer kept from before them)."""
+        low, high = self.planned
+        if not isinstance(value, int | float) or isinstance(value, bool):
+            return False
+        return (low is not None and value < low) or (high is not None and value > high)
 
 
 @dataclass(frozen=True)
@@ -58,21 +70,32 @@ class FormSpec:
     state_map: dict[str, DeadlineState] = field(default_factory=dict)
 
     def with_quota(self, quota: Quota) -> FormSpec:
-        """Per-unit bounds of the plan's quota applied to the repeated group."""
-        if self.group is None:
-            return self
-        low = quota.per_unit_min if quota.per_unit_min is not None else self.group.min_items
-        high = quota.per_unit_max if quota.per_unit_max is not None else self.group.max_items
-        group = GroupSpec(
-            self.group.name, self.group.fields, max(1, low), max(1, high), self.group.item
-        )
-        return FormSpec(self.name, self.title, self.fields, group, self.state_field, self.state_map)
+        """Per-unit bounds of the plan's quota applied to the repeated group, or to the counting
+        field (the count preset's number), which also learns what is counted."""
+        fields = tuple(_counting(f, quota) if f.counts else f for f in self.fields)
+        group = self.group
+        if group is not None:
+            low = quota.per_unit_min if quota.per_unit_min is not None else group.min_items
+            high = quota.per_unit_max if quota.per_unit_max is not None else group.max_items
+            group = GroupSpec(group.name, group.fields, max(1, low), max(1, high), group.item)
+        return FormSpec(self.name, self.title, fields, group, self.state_field, self.state_map)
 
     def field(self, name: str) -> FieldSpec | None:
         for f in self.fields + (self.group.fields if self.group else ()):
             if f.name == name:
                 return f
         return None
+
+
+def _counting(f: FieldSpec, quota: Quota) -> FieldSpec:
+    low, high = quota.per_unit_min, quota.per_unit_max
+    return replace(
+        f,
+        minimum=low if low is not None else f.minimum,
+        maximum=high if high is not None else f.maximum,
+        planned=(low, high),
+        what=quota.what or "",
+    )
 
 
 PROGRESS = FormSpec(
@@ -145,7 +168,7 @@ REGISTRATION = FormSpec(
     title="@forms.title_registration",
     fields=(
         FieldSpec("team", "text", "@forms.ask_team", max_length=150),
-        FieldSpec("players", "number", "@forms.ask_players", minimum=1, maximum=100),
+        FieldSpec("players", "number", "@forms.ask_players", minimum=1, maximum=100, whole=True),
         FieldSpec("contact", "person", "@forms.ask_contact", max_length=200),
     ),
 )
@@ -154,7 +177,15 @@ COUNT = FormSpec(
     name="count",
     title="@forms.title_count",
     fields=(
-        FieldSpec("count", "number", "@forms.ask_count", minimum=0, maximum=1_000_000),
+        FieldSpec(
+            "count",
+            "number",
+            "@forms.ask_count",
+            minimum=0,
+            maximum=1_000_000,
+            whole=True,
+            counts=True,
+        ),
         FieldSpec("note", "text", "@forms.ask_note", required=False, max_length=500),
     ),
 )

@@ -117,9 +117,29 @@ def untagged(choice: str, spec: FormSpec, draft: Draft, stage: str) -> str | Non
 # Showing a question ------------------------------------------------------------------------
 
 
+def prompt(ctx: Context, f: FieldSpec, ref: str = "") -> str:
+    """A field's question as a label: a counting field names what it counts (the plan's words),
+    or the task (`ref`) when the plan names nothing."""
+    if f.counts and f.prompt.startswith("@"):
+        return label(ctx, f.prompt, what=f.what, ref=ref)
+    return label(ctx, f.prompt)
+
+
+async def _task_ref(ctx: Context, spec: FormSpec, draft: Draft) -> str:
+    """The task's ref, for a counting field that cannot name what it counts; kept in the draft."""
+    if not any(f.counts and not f.what for f in spec.fields):
+        return ""
+    if "ref" not in draft.data and "task" in draft.data:
+        task = await ctx.repos.plans.task(int(draft.data["task"]))
+        draft.data["ref"] = task.ref if task is not None else ""
+    return str(draft.data.get("ref") or "")
+
+
 def _shown(ctx: Context, f: FieldSpec, value: Any) -> str:
     if value is None or value == []:
         return ctx.label("forms.empty")
+    if f.kind == "number" and isinstance(value, int | float) and not isinstance(value, bool):
+        return ctx.label("forms.number", amount=value)
     if f.kind == "choice":
         for o in f.options:
             if o.value == value:
@@ -162,10 +182,11 @@ async def ask(ctx: Context, spec: FormSpec, draft: Draft) -> None:
     position = None
     if in_group and spec.group is not None:
         position = len(draft.entries) + 1
+    ref = await _task_ref(ctx, spec, draft)
     ctx.go(FLOW, "fill", **draft.data)
     text = ctx.t(
         "forms.question",
-        prompt=label(ctx, f.prompt),
+        prompt=prompt(ctx, f, ref),
         kind=f.kind,
         max_length=f.max_length,
         minimum=f.minimum,
@@ -175,6 +196,9 @@ async def ask(ctx: Context, spec: FormSpec, draft: Draft) -> None:
         required=f.required,
         item=label(ctx, spec.group.item) if spec.group and in_group else "",
         position=position,
+        low=f.planned[0],
+        high=f.planned[1],
+        what=f.what,
     )
     # a typed answer with "skip" or "keep as before" beside it: Zalo lists those unnumbered,
     # so that a number typed is the answer itself
@@ -235,10 +259,12 @@ async def quota_left(ctx: Context, spec: FormSpec, draft: Draft) -> int | None:
 
 
 async def confirm(ctx: Context, spec: FormSpec, draft: Draft) -> None:
+    ref = await _task_ref(ctx, spec, draft)
     ctx.go(FLOW, "confirm", **draft.data)
+    shown = summary(ctx, spec, draft.values, draft.entries, ref)
     ctx.reply(
         Reply(
-            text=ctx.t("forms.confirm", summary=summary(ctx, spec, draft.values, draft.entries)),
+            text=ctx.t("forms.confirm", summary=shown),
             choices=(
                 (ctx.button("forms.button_send", tagged("f:-send", spec, draft, "confirm")),),
                 (
@@ -251,11 +277,23 @@ async def confirm(ctx: Context, spec: FormSpec, draft: Draft) -> None:
 
 
 def summary(
-    ctx: Context, spec: FormSpec, values: dict[str, Any], entries: list[dict[str, Any]]
+    ctx: Context,
+    spec: FormSpec,
+    values: dict[str, Any],
+    entries: list[dict[str, Any]],
+    ref: str = "",
 ) -> str:
-    """The answer as the person and the office read it back."""
+    """The answer as the person and the office read it back; a count beyond the plan's bounds
+    (kept from before them) is flagged. `ref`: the task, named by a count that names nothing."""
     lines = [
-        {"label": label(ctx, f.prompt), "value": _shown(ctx, f, values.get(f.name))}
+        {
+            "label": prompt(ctx, f, ref),
+            "value": _shown(ctx, f, values.get(f.name)),
+            "outside": f.outside(values.get(f.name)),
+            "low": f.planned[0],
+            "high": f.planned[1],
+            "what": f.what,
+        }
         for f in spec.fields
     ]
     groups = []
@@ -317,25 +355,47 @@ def _text_value(f: FieldSpec, ctx: Context) -> str:
     return text
 
 
-_NUMBER = re.compile(r"^\s*(-?\d[\d.]*(?:,\d+)?)")
+# A number as Vietnamese write it: "." or a space groups thousands ("1.250", "1 250"), "," is the
+# decimal mark ("2,5"); "2.5" is taken as a decimal too (a phone's keyboard), never "2.500".
+_NUMBER = re.compile(
+    r"^\s*(?P<sign>-?)(?P<whole>\d{1,3}(?:\.\d{3})+|\d{1,3}(?:[ \u00a0\u202f]\d{3})+|\d+)"
+    r"(?:(?P<mark>[.,])(?P<frac>\d+))?(?P<rest>.*)$",
+    re.S,
+)
 
 
-def _number_value(f: FieldSpec, ctx: Context) -> int | float:
-    text = ctx.inbound.text
-    match = _NUMBER.match(text or "") if ctx.inbound.choice is None else None
-    if match is None:
-        raise Invalid("forms.need_number")
-    raw = match.group(1)
-    # Vietnamese writes 1.234 for a thousand and 2,5 for two and a half
-    number: int | float
-    if "," in raw:
-        number = float(raw.replace(".", "").replace(",", "."))
-    else:
-        number = int(raw.replace(".", ""))
+def parse_number(text: str) -> int | float | None:
+    """The number at the start of `text` ("12 đảng viên" -> 12), None when there is none."""
+    match = _NUMBER.match(text)
+    if match is None or re.match(r"\s*\d|[.,]\d", match["rest"]):
+        return None
+    whole = int(re.sub(r"\D", "", match["whole"]))
+    sign = -1 if match["sign"] else 1
+    frac = match["frac"]
+    if frac is None or not frac.strip("0"):
+        return sign * whole
+    return sign * float(f"{whole}.{frac}")
+
+
+def in_range(f: FieldSpec, number: int | float) -> None:
+    """Refuse a number outside the field's bounds: the plan's per-unit bounds named as such."""
+    low, high = f.planned
+    if (low is not None and number < low) or (high is not None and number > high):
+        raise Invalid("forms.out_of_plan", low=low, high=high, what=f.what, amount=number)
     if (f.minimum is not None and number < f.minimum) or (
         f.maximum is not None and number > f.maximum
     ):
         raise Invalid("forms.out_of_range", minimum=f.minimum, maximum=f.maximum)
+
+
+def _number_value(f: FieldSpec, ctx: Context) -> int | float:
+    text = ctx.inbound.text
+    number = parse_number(text) if text is not None and ctx.inbound.choice is None else None
+    if number is None:
+        raise Invalid("forms.need_number")
+    if f.whole and isinstance(number, float):
+        raise Invalid("forms.need_whole", typed=text.strip() if text else "")
+    in_range(f, number)
     return number
 
 
@@ -401,7 +461,10 @@ async def take(ctx: Context, spec: FormSpec, draft: Draft) -> None:
         if choice == "f:-skip" and not f.required:
             target[f.name] = [] if f.kind in ("photo", "file") else None
         elif choice == "f:-keep" and f.name in draft.old:
-            target[f.name] = draft.old[f.name]
+            kept = draft.old[f.name]
+            if f.kind == "number" and isinstance(kept, int | float):
+                in_range(f, kept)  # kept from before the plan's bounds changed
+            target[f.name] = kept
         elif choice == "f:-done" and f.kind in ("photo", "file"):
             target[f.name] = draft.data.pop("files", [])
         elif choice is not None and choice.startswith("f:-"):

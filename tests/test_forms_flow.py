@@ -296,3 +296,99 @@ async def test_a_form_left_unfinished_for_a_day_gets_one_gentle_reminder(
     an.inbox.append(nudge.reply)
     [question] = await an.presses("▶️ Tiếp tục")
     assert "Số lượng" in question.text
+
+
+# Counts: the plan's quota bounds the number, and says what is counted ------------------------
+
+
+def _count_task(ref: str, title: str, quota: Quota) -> NewTask:
+    return _with(task(ref, title, due=date(2024, 4, 30), form="count"), quota=quota)
+
+
+async def test_a_count_above_the_plan_s_quota_is_refused_with_the_most_allowed(
+    org: Services,
+) -> None:
+    """Chi bộ Văn phòng answers 3 for II.1 (từ 1 đến 2 nội dung) and is told the most is 2;
+    2 is taken."""
+    await member(org, "CBVP", "1", "An")
+    quota = Quota(per_unit_min=1, per_unit_max=2, what="nội dung")
+    await _plan(org, _count_task("II.1", "Xác định từ 1 đến 2 nội dung trọng tâm", quota))
+    an = Person(build_router(org), "1")
+    await an.says("/baocao II.1")
+    question = an.last_text()
+    assert "Số nội dung" in question and "từ 1 đến 2" in question
+    assert "1.000.000" not in question
+    refused, asked_again = await an.says("3")
+    assert "nhiều nhất là 2" in refused.text and "từ 1 đến 2 nội dung" in refused.text
+    assert "Số nội dung" in asked_again.text
+    await an.says("2")
+    assert "Ghi chú" in an.last_text()
+    await an.presses("Bỏ qua")
+    assert "Số nội dung: 2" in an.last_text()
+    await an.presses("📤 Gửi báo cáo")
+    answer = await _answer(org, "CBVP", "II.1")
+    assert answer is not None and answer.data["values"]["count"] == 2
+
+
+async def test_a_count_below_at_least_one_is_refused(org: Services) -> None:
+    """II.2.a asks at least one article of each unit: 0 is refused, 1 is taken."""
+    await member(org, "CBVP", "1", "An")
+    quota = Quota(per_unit_min=1, what="bài viết")
+    await _plan(org, _count_task("II.2.a", "Bài viết phản ánh hoạt động", quota))
+    an = Person(build_router(org), "1")
+    await an.says("/baocao II.2.a")
+    assert "ít nhất 1 bài viết" in an.last_text() and "từ 1 trở lên" in an.last_text()
+    refused, _ = await an.says("0")
+    assert "ít nhất là 1" in refused.text
+    await an.says("1")
+    assert "Ghi chú" in an.last_text()
+
+
+async def test_a_count_the_plan_names_nothing_for_names_its_task(org: Services) -> None:
+    await member(org, "CBVP", "1", "An")
+    await _plan(org, task("II.9", "Báo cáo kết quả", due=date(2024, 5, 10), form="count"))
+    an = Person(build_router(org), "1")
+    await an.says("/baocao II.9")
+    assert "Số lượng cho việc II.9" in an.last_text()
+
+
+async def test_counts_are_whole_numbers_written_the_vietnamese_way(org: Services) -> None:
+    """Dots and spaces group thousands, a comma is the decimal mark: "1,5" party members is
+    refused, "1.250" and "1 250" are 1250, shown "1.250" when read back."""
+    await member(org, "CBVP", "1", "An")
+    await _plan(org, task("II.9", "Số đảng viên", due=date(2024, 5, 10), form="count"))
+    an = Person(build_router(org), "1")
+    await an.says("/baocao II.9")
+    refused, _ = await an.says("1,5")
+    assert "không phải số nguyên" in refused.text and "1.250" in refused.text
+    await an.says("1 250")
+    await an.presses("Bỏ qua")
+    assert "1.250" in an.last_text()
+    await an.presses("📤 Gửi báo cáo")
+    answer = await _answer(org, "CBVP", "II.9")
+    assert answer is not None and answer.data["values"]["count"] == 1250
+    [shown] = await an.says("/baocao II.9")
+    assert "1.250" in shown.text
+    await an.presses("✏️ Sửa")
+    await an.says("1.250 đảng viên")
+    await an.presses("Bỏ qua")
+    assert "1.250" in an.last_text()
+
+
+async def test_the_review_card_flags_a_count_outside_the_plan_s_quota(org: Services) -> None:
+    """An answer sent before the plan set its bounds: the office sees it is outside them."""
+    await member(org, "CBVP", "1", "An")
+    await member(org, "VP", "9", "Văn phòng", Role.OFFICE)
+    await _plan(org, task("II.1", "Nội dung trọng tâm", due=date(2024, 5, 10), form="count"))
+    router = build_router(org)
+    an, office = Person(router, "1"), Person(router, "9")
+    await an.says("/baocao II.1")
+    await an.says("3")
+    await an.presses("Bỏ qua")
+    await an.presses("📤 Gửi báo cáo")
+    await org.db.execute(
+        "UPDATE tasks SET quota = ? WHERE ref = 'II.1'",
+        ('{"per_unit_min": 1, "per_unit_max": 2, "what": "nội dung"}',),
+    )
+    _, card = await office.says("/duyet")
+    assert "Số nội dung: 3" in card.text and "ngoài mức kế hoạch (từ 1 đến 2" in card.text
