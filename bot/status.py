@@ -1,10 +1,15 @@
 """How a plan stands: for each task, how many units have done it, are doing it, have not started,
-are late; nominations against quota; the late units with their secretaries; a chart."""
+are late; nominations against quota; the late units with their secretaries; a chart.
+
+A repeating task is counted on its current period (how does this month stand), and its earlier
+periods still overdue are told beside it: /chuabaocao and the reminders count every late
+deadline, so every view of the plan tells the same story."""
 
 from __future__ import annotations
 
 import asyncio
 from collections import defaultdict
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -19,15 +24,29 @@ STATES = ("done", "in_progress", "pending", "late")
 
 
 @dataclass(frozen=True)
+class EarlierLate:
+    """An earlier period of a repeating task, and how many units are overdue on it."""
+
+    period: str
+    units: int
+
+
+@dataclass(frozen=True)
 class TaskStatus:
     task: Task
     period: str
     counts: dict[str, int]
     nominated: int | None  # entries sent (nomination-like forms)
+    earlier: tuple[EarlierLate, ...] = ()  # periods before `period` still overdue, in order
 
     @property
     def total(self) -> int:
         return sum(self.counts.values())
+
+    @property
+    def earlier_late(self) -> int:
+        """Overdue deadlines of the earlier periods (one per unit and period)."""
+        return sum(e.units for e in self.earlier)
 
 
 @dataclass(frozen=True)
@@ -36,6 +55,23 @@ class UnitState:
     state: str
     people: tuple[str, ...]
     reachable: bool
+
+
+@dataclass(frozen=True)
+class UnitBehind:
+    """A unit and the earlier periods of a repeating task it is still overdue on."""
+
+    unit_name: str
+    periods: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class TaskUnits:
+    """One task's units: by state on its current period, and those overdue on earlier ones."""
+
+    period: str
+    grouped: dict[str, list[UnitState]]
+    behind: list[UnitBehind]
 
 
 @dataclass
@@ -54,15 +90,36 @@ def current_period(counts_periods: set[str], started: str | None) -> str:
     return min(counts_periods)
 
 
+def earlier_late(
+    by_period: Mapping[str, Mapping[str, int]], current: str
+) -> tuple[EarlierLate, ...]:
+    """The periods before `current` with overdue deadlines (state counts by period, 'late'
+    apart), oldest first. Nothing for a task that does not repeat (period '')."""
+    if not current:
+        return ()
+    return tuple(
+        EarlierLate(p, by_period[p]["late"])
+        for p in sorted(by_period)
+        if p and p < current and by_period[p].get("late", 0) > 0
+    )
+
+
+def _by_task(
+    rows: Iterable[tuple[int, str, str, int]],
+) -> dict[int, dict[str, dict[str, int]]]:
+    by_task: dict[int, dict[str, dict[str, int]]] = defaultdict(lambda: defaultdict(dict))
+    for task_id, period, state, count in rows:
+        by_task[task_id][period][state] = count
+    return by_task
+
+
 async def plan_status(services: Services, plan: Plan, today: date) -> list[TaskStatus]:
     repos = services.repos
     rows = await repos.deadlines.state_counts(plan.id, today)
     tasks = await repos.plans.tasks(plan.id)
     repeating = any(t.repeat is not Repeat.NONE for t in tasks)
     started = await repos.deadlines.periods_started(plan.id, today) if repeating else {}
-    by_task: dict[int, dict[str, dict[str, int]]] = defaultdict(lambda: defaultdict(dict))
-    for task_id, period, state, count in rows:
-        by_task[task_id][period][state] = count
+    by_task = _by_task(rows)
     out = []
     for task in tasks:
         periods = by_task.get(task.id, {})
@@ -71,18 +128,24 @@ async def plan_status(services: Services, plan: Plan, today: date) -> list[TaskS
         nominated = None
         if task.form == "nomination" or task.quota.total is not None:
             nominated = await repos.answers.entries_for_task(task.id)
-        out.append(TaskStatus(task, period, counts, nominated))
+        out.append(TaskStatus(task, period, counts, nominated, earlier_late(periods, period)))
     return out
 
 
-async def task_units(services: Services, task: Task, today: date) -> dict[str, list[UnitState]]:
-    """The units of a task grouped by state (current period of a repeating task)."""
+async def task_units(services: Services, task: Task, today: date) -> TaskUnits:
+    """The units of a task grouped by state (current period of a repeating task), and the units
+    still overdue on its earlier periods, with those periods."""
     repos = services.repos
     views = await repos.deadlines.for_task(task.id)
     started = (await repos.deadlines.periods_started(task.plan_id, today)).get(task.id)
     period = current_period({v.deadline.period for v in views}, started)
     grouped: dict[str, list[UnitState]] = {s: [] for s in STATES}
+    behind: dict[str, list[str]] = {}  # unit name -> earlier periods overdue (views: by unit)
     for view in views:
+        if period and view.deadline.period < period:
+            if state_of(view, today) == "late":
+                behind.setdefault(view.unit_name, []).append(view.deadline.period)
+            continue
         if view.deadline.period != period:
             continue
         people = await unit_recipients(services, view.deadline.unit_id)
@@ -98,7 +161,11 @@ async def task_units(services: Services, task: Task, today: date) -> dict[str, l
                 identities_ok and bool(people),
             )
         )
-    return grouped
+    return TaskUnits(
+        period,
+        grouped,
+        [UnitBehind(name, tuple(sorted(periods))) for name, periods in behind.items()],
+    )
 
 
 async def late_units(services: Services, today: date) -> list[LateUnit]:

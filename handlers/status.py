@@ -30,8 +30,16 @@ async def overview(ctx: Context) -> None:
         for plan in plans:
             for task in await ctx.repos.plans.tasks(plan.id):
                 if task.ref.lower() == wanted:
-                    grouped = await task_units(ctx.services, task, today)
-                    ctx.say("status.task", plan=plan, task=task, grouped=grouped, states=STATES)
+                    units = await task_units(ctx.services, task, today)
+                    ctx.say(
+                        "status.task",
+                        plan=plan,
+                        task=task,
+                        grouped=units.grouped,
+                        states=STATES,
+                        period=units.period,
+                        behind=units.behind,
+                    )
                     return
         ctx.say("status.unknown_task", ref=ctx.inbound.args.strip())
         return

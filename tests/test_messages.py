@@ -98,6 +98,8 @@ SAMPLES: dict[str, object] = {
     "missed": (date(2024, 4, 12), date(2024, 4, 15), date(2024, 4, 17)),
     "statuses": [],
     "grouped": {"done": [], "in_progress": [], "pending": [], "late": []},
+    "earlier": [{"period": "2024-01", "units": 11}, {"period": "2024-02", "units": 9}],
+    "behind": [{"unit_name": "Chi bộ Văn phòng", "periods": ["2024-01", "2024-02"]}],
     "states": ["done", "in_progress", "pending", "late"],
     "task": {"ref": "II.6", "title": "Báo cáo"},
     "more": 0,
