@@ -267,7 +267,9 @@ def report() -> None:
         " cáo, với {{ totals.units }} đơn vị tham gia. Tính đến ngày {{ today }}, các đơn vị đã"
         " hoàn thành {{ totals.done }}/{{ totals.deadlines }} lượt nội dung ({{ totals.rate }});"
         " {{ totals.in_progress }} lượt đang thực hiện; {{ totals.pending }} lượt chưa báo cáo;"
-        " {{ totals.late }} lượt quá hạn chưa hoàn thành. Đã nhận {{ totals.answers }} báo cáo"
+        " {{ totals.late }} lượt quá hạn chưa hoàn thành{% if totals.earlier %}; ngoài ra còn"
+        " {{ totals.earlier }} lượt quá hạn các kỳ trước của các việc định kỳ{% endif %}."
+        " Đã nhận {{ totals.answers }} báo cáo"
         " của các đơn vị, trong đó {{ totals.late_answers }} báo cáo gửi muộn.",
     )
     body(doc, ("2. Kết quả thực hiện từng nội dung", "b"), keep=True)
@@ -276,7 +278,8 @@ def report() -> None:
     body(
         doc,
         "Hoàn thành: {{ t.done }}/{{ t.total }} đơn vị ({{ t.rate }}); đang thực hiện:"
-        " {{ t.in_progress }}; chưa báo cáo: {{ t.pending }}; quá hạn: {{ t.late }}."
+        " {{ t.in_progress }}; chưa báo cáo: {{ t.pending }}; quá hạn: {{ t.late }}"
+        "{% if t.earlier %}; quá hạn các kỳ trước: {{ t.earlier }} lượt{% endif %}."
         "{% if t.figures %} {{ t.figures }}.{% endif %}",
     )
     tag(doc, "{%p if t.late_text %}")
@@ -305,7 +308,7 @@ def report() -> None:
             "{{ t.done }}",
             "{{ t.in_progress }}",
             "{{ t.pending }}",
-            "{{ t.late }}",
+            "{{ t.late }}{% if t.earlier %} (+{{ t.earlier }} kỳ trước){% endif %}",
             "{{ t.total }}",
         ],
         centre=(0, 3, 4, 5, 6, 7),
@@ -319,7 +322,7 @@ def report() -> None:
         "{{ totals.done }}",
         "{{ totals.in_progress }}",
         "{{ totals.pending }}",
-        "{{ totals.late }}",
+        "{{ totals.late }}{% if totals.earlier %} (+{{ totals.earlier }} kỳ trước){% endif %}",
         "{{ totals.deadlines }}",
     ]
     for i, (cell, text) in enumerate(zip(r.cells, totals, strict=True)):

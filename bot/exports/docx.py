@@ -102,7 +102,7 @@ def _percent(part: int, whole: int) -> str:
 
 def report_context(report: Report, letterhead: Letterhead) -> dict[str, Any]:
     tasks = []
-    totals = {"done": 0, "in_progress": 0, "pending": 0, "late": 0, "answers": 0}
+    totals = {"done": 0, "in_progress": 0, "pending": 0, "late": 0, "answers": 0, "earlier": 0}
     late_answers = 0
     for n, task in enumerate(report.tasks, 1):
         counts = report.task_counts(task)
@@ -110,13 +110,21 @@ def report_context(report: Report, letterhead: Letterhead) -> dict[str, Any]:
         key = (task.id, report.current.get(task.id, ""))
         names = report.figures.late_units.get(key, [])
         more = counts["late"] - len(names)
-        late_text = ""
+        late = []
         if names:
-            late_text = report.labels(
-                "export_file.docx_late_units", names=", ".join(names), more=more
+            late.append(
+                report.labels("export_file.docx_late_units", names=", ".join(names), more=more)
+            )
+        # a repeating task's earlier periods still overdue: said under the task (a template the
+        # office edited shows it too) and counted apart from the current period's figures
+        earlier = sum(e.units for e in report.earlier_late(task))
+        if earlier:
+            late.append(
+                report.labels("export_file.docx_earlier", periods=report.earlier_text(task))
             )
         for state in ("done", "in_progress", "pending", "late"):
             totals[state] += counts[state]
+        totals["earlier"] += earlier
         totals["answers"] += report.figures.answers.get(key, 0)
         late_answers += report.figures.late_answers.get(key, 0)
         tasks.append(
@@ -129,7 +137,8 @@ def report_context(report: Report, letterhead: Letterhead) -> dict[str, Any]:
                 "total": total,
                 "rate": _percent(counts["done"], total),
                 "figures": report.figure_text(task),
-                "late_text": late_text,
+                "late_text": " ".join(late),
+                "earlier": earlier,
             }
         )
     deadlines = sum(totals[s] for s in ("done", "in_progress", "pending", "late"))

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 from bot.domain import Plan, Quota
 from bot.forms import FILE_KINDS, FieldSpec, FormSpec, resolve_form
-from bot.status import STATES, current_period
+from bot.status import STATES, EarlierLate, current_period, earlier_late
 from messages import Texts, plain, vn_date, vn_number
 from storage.reports import (
     Cell,
@@ -130,6 +130,8 @@ class Report:
     forms: dict[int, FormSpec]  # by task id
     current: dict[int, str]  # the period a task is judged on now, by task id
     figures: TaskFigures
+    earlier: dict[int, tuple[EarlierLate, ...]] = field(default_factory=dict)  # by task id:
+    # a repeating task's periods before the current one still overdue (as /tinhhinh tells them)
     _units_by_id: dict[int, ReportUnit] = field(default_factory=dict)
     _tasks_by_id: dict[int, ReportTask] = field(default_factory=dict)
 
@@ -149,6 +151,10 @@ class Report:
             current[t.id] = current_period(
                 {p for p, _, _ in t.periods}, max(started) if started else None
             )
+        figures = await repo.figures(plan.id, today)
+        by_period: dict[int, dict[str, dict[str, int]]] = {}
+        for (task_id, period), counts in figures.counts.items():
+            by_period.setdefault(task_id, {})[period] = counts
         return cls(
             repo=repo,
             plan=plan,
@@ -159,7 +165,8 @@ class Report:
             units=await repo.units(plan.id),
             forms=forms,
             current=current,
-            figures=await repo.figures(plan.id, today),
+            figures=figures,
+            earlier={t.id: earlier_late(by_period.get(t.id, {}), current[t.id]) for t in tasks},
         )
 
     @property
@@ -228,6 +235,8 @@ class Report:
             self.col("in_progress", 12, "int"),
             self.col("pending", 12, "int"),
             self.col("late", 12, "int"),
+            self.col("earlier_late", 14, "int"),
+            self.col("earlier_periods", 30, wrap=True),
             self.col("units_total", 14, "int"),
             self.col("rate", 12, "percent"),
             self.col("answers", 12, "int"),
@@ -240,6 +249,15 @@ class Report:
     def task_counts(self, task: ReportTask) -> dict[str, int]:
         counts = self.figures.counts.get((task.id, self.current.get(task.id, "")), {})
         return {s: counts.get(s, 0) for s in STATES}
+
+    def earlier_late(self, task: ReportTask) -> tuple[EarlierLate, ...]:
+        """The task's periods before the current one still overdue, oldest first."""
+        return self.earlier.get(task.id, ())
+
+    def earlier_text(self, task: ReportTask) -> str:
+        """ "tháng 1/2024 (11 đơn vị), tháng 2/2024 (11)", or '' when none is overdue."""
+        earlier = self.earlier_late(task)
+        return self.labels("export_file.earlier_periods", earlier=earlier) if earlier else ""
 
     def figure_text(self, task: ReportTask) -> str:
         key = (task.id, self.current.get(task.id, ""))
@@ -270,6 +288,8 @@ class Report:
             counts["in_progress"],
             counts["pending"],
             counts["late"],
+            sum(e.units for e in self.earlier_late(task)),
+            self.earlier_text(task),
             total,
             counts["done"] / total if total else None,
             self.figures.answers.get(key, 0),
