@@ -13,3 +13,9 @@ def fold(text: str) -> str:
     bare = "".join(ch for ch in decomposed if unicodedata.category(ch) != "Mn")
     bare = bare.replace("_", " ").replace("-", " ")
     return " ".join(bare.casefold().split())
+
+
+def is_name(text: str) -> bool:
+    """Whether `text` can be a name (a person's, a collective's, a product's): it has letters,
+    Vietnamese ones included ("Lò Văn Pao"); "12345" or "🙂🙂🙂" is not one."""
+    return any(ch.isalpha() for ch in text)

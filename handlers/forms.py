@@ -15,7 +15,7 @@ from typing import Any
 
 from bot.chat import Choice, Reply, shorten
 from bot.forms import FieldSpec, FormSpec
-from bot.vntext import fold
+from bot.vntext import fold, is_name
 from handlers.context import Context
 
 FLOW = "form"
@@ -415,9 +415,25 @@ def _date_value(ctx: Context) -> str:
 
 
 def _person_value(f: FieldSpec, ctx: Context) -> dict[str, str]:
+    """A contact, "Nguyễn Văn An, 0912 345 678": a name (with letters), then how to reach them."""
     text = _text_value(f, ctx)
     name, _, detail = text.partition(",")
+    if not is_name(name):
+        raise Invalid("forms.need_name", person=True)
     return {k: v.strip() for k, v in (("name", name), ("detail", detail)) if v.strip()}
+
+
+# A text field so called asks a name: the nominee's (a person, a collective, a product), or one
+# of a plan's own forms that calls a field so.
+NAME_FIELD = "name"
+
+
+def _name_value(f: FieldSpec, ctx: Context) -> str:
+    """A name, typed where one is asked: it has letters."""
+    text = _text_value(f, ctx)
+    if not is_name(text):
+        raise Invalid("forms.need_name", person=False)
+    return text
 
 
 async def _file_value(f: FieldSpec, ctx: Context, draft: Draft) -> bool:
@@ -471,6 +487,8 @@ async def take(ctx: Context, spec: FormSpec, draft: Draft) -> None:
             raise Invalid("forms.old_button")
         elif f.kind == "choice":
             target[f.name] = _choice_value(f, ctx)
+        elif f.kind == "text" and f.name == NAME_FIELD:
+            target[f.name] = _name_value(f, ctx)
         elif f.kind == "text":
             target[f.name] = _text_value(f, ctx)
         elif f.kind == "number":

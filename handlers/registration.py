@@ -10,6 +10,7 @@ from datetime import datetime
 from bot.chat import Reply, rows
 from bot.domain import Invite
 from bot.publishing import welcome
+from bot.vntext import is_name
 from handlers.context import Context
 from handlers.menus import menu_for
 
@@ -92,6 +93,8 @@ async def _on_confirm(ctx: Context) -> None:
     if await _current_invite(ctx) is None:
         return
     suggested = ctx.inbound.display_name.strip()[:NAME_MAX]
+    if not is_name(suggested):  # a display name of digits or emoji is not offered
+        suggested = ""
     ctx.go(FLOW, "name", suggested=suggested)
     choices = (
         rows(ctx.button("registration.button_keep_name", "reg:keep", name=suggested))
@@ -118,6 +121,9 @@ async def _on_name(ctx: Context) -> None:
         return
     if len(name) > NAME_MAX:
         ctx.say("registration.name_too_long", limit=NAME_MAX, length=len(name))
+        return
+    if not is_name(name):
+        ctx.say("registration.name_needs_letters")
         return
     invite = await _current_invite(ctx)
     if invite is None:
