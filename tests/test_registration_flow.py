@@ -126,7 +126,7 @@ async def test_bad_answers_at_each_step_keep_the_registration_going(org: Service
     an = Person(build_router(org), "550")
     await an.says(f"/start {code}")
     [answer] = await an.says("đồng ý")
-    assert "bấm" in answer.text
+    assert "chọn <b>Xác nhận</b>" in answer.text
     await an.presses("Xác nhận")
     [answer] = await an.sends_photo()
     assert "bằng chữ" in answer.text

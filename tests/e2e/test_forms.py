@@ -665,14 +665,14 @@ async def test_wrong_kinds_of_input_are_explained_and_the_same_question_asked_ag
     assert answer is not None and answer.data["values"] == {"count": 1234, "note": None}
 
     await an.says(f"/baocao {PROGRESS.ref}", 2)
-    assert "bấm một lựa chọn" in await refused("sticker", "", "mức nào")
-    assert "bấm một lựa chọn" in await refused("say", "sắp xong", "mức nào")
+    assert "chọn một mục" in await refused("sticker", "", "mức nào")
+    assert "chọn một mục" in await refused("say", "sắp xong", "mức nào")
     await an.says("2")  # the number of an option picks it: "Đang thực hiện"
     await an.presses(SKIP)
     assert "cần gửi ảnh hoặc tệp" in await refused("say", "ảnh gửi sau", "minh chứng")
     assert "cần gửi ảnh hoặc tệp" in await refused("sticker", "", "minh chứng")
     await an.presses(SKIP)
-    assert "Xin bấm một nút" in await refused("say", "gửi", "Gửi báo cáo")
+    assert "Xin chọn một mục" in await refused("say", "gửi", "Gửi báo cáo")
     await an.presses(SEND)
     answer = await answer_of(tg, "CBVP", PROGRESS.ref)
     assert answer is not None and answer.data["values"]["state"] == "in_progress"
@@ -689,7 +689,7 @@ async def test_wrong_kinds_of_input_are_explained_and_the_same_question_asked_ag
     await an.says("Tổ công đoàn")
     await an.says("Thành tích")
     await an.says("Giấy khen")
-    assert "Xin bấm một nút" in await refused("say", "xong", "Đã nhập 1")
+    assert "Xin chọn một mục" in await refused("say", "xong", "Đã nhập 1")
     await an.says("/huy")
 
 
