@@ -4,6 +4,7 @@ messages go through the outbox, and when all have an outcome the author gets a d
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,6 +16,11 @@ from storage.answers import AnswerStatus
 from storage.broadcasts import Broadcast
 
 TEXT_MAX = 3000
+
+
+def split_codes(text: str) -> tuple[str, ...]:
+    """Unit codes as typed: "CBVP, CBBAO", "CBVP CBBAO", "CBVP; CBBAO" (mixed too)."""
+    return tuple(c for c in re.split(r"[\s,;]+", text) if c)
 
 
 class AudienceError(ValueError):
@@ -41,7 +47,8 @@ class Audience:
 
     @classmethod
     def parse(cls, text: str) -> Audience:
-        """The command line's --to: all | not-answered:TASK_ID | under:CODE | units:A,B."""
+        """The command line's --to: all | not-answered:TASK_ID | under:CODE | units:A,B (or A B,
+        A;B)."""
         kind, _, rest = text.strip().partition(":")
         kind = kind.lower().replace("-", "_")
         if kind == "all" and not rest:
@@ -50,8 +57,8 @@ class Audience:
             return cls("not_answered", task_id=int(rest))
         if kind == "under" and rest:
             return cls("under", unit_code=rest.strip())
-        if kind == "units" and rest:
-            return cls("units", codes=tuple(c.strip() for c in rest.split(",") if c.strip()))
+        if kind == "units" and split_codes(rest):
+            return cls("units", codes=split_codes(rest))
         raise AudienceError("bad_audience", text=text)
 
 
@@ -66,13 +73,14 @@ async def _units(services: Services, audience: Audience) -> list[Unit]:
             raise AudienceError("unknown_unit", code=audience.unit_code)
         return [u for u in await repos.units.descendants(top.id) if u.kind.reports]
     if audience.kind == "units":
-        found = []
-        for code in audience.codes:
-            unit = await repos.units.by_code(code)
-            if unit is None:
-                raise AudienceError("unknown_unit", code=code)
-            found.append(unit)
-        return found
+        # codes as typed, in any case; every unknown one named at once, with the known ones
+        by_code = {u.code.casefold(): u for u in units}
+        unknown = [c for c in audience.codes if c.casefold() not in by_code]
+        if unknown:
+            known = [u.code for u in units if u.kind.reports]
+            raise AudienceError("unknown_units", codes=unknown, known=known)
+        found = [by_code[c.casefold()] for c in audience.codes]
+        return list({u.id: u for u in found}.values())
     if audience.kind == "not_answered":
         task = await repos.plans.task(audience.task_id or 0)
         if task is None:

@@ -3,7 +3,7 @@ outbox; the delivery report comes when every message has an outcome."""
 
 from __future__ import annotations
 
-from bot.broadcasting import TEXT_MAX, Audience, AudienceError, recipients, send
+from bot.broadcasting import TEXT_MAX, Audience, AudienceError, recipients, send, split_codes
 from bot.chat import Choice, rows
 from bot.domain import Role, UnitKind
 from handlers.context import Context
@@ -117,8 +117,7 @@ async def _on_under(ctx: Context) -> None:
 
 
 async def _on_codes(ctx: Context) -> None:
-    text = ctx.inbound.text or ""
-    codes = tuple(c.strip() for c in text.replace(";", ",").split(",") if c.strip())
+    codes = split_codes(ctx.inbound.text or "")
     if not codes:
         ctx.say("broadcast.ask_codes")
         return

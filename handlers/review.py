@@ -96,8 +96,11 @@ async def button(ctx: Context) -> None:
     if action == "his":
         await _history(ctx, answer)
         return
-    if not fresh or answer.status is not AnswerStatus.SUBMITTED:
+    if not fresh:
         ctx.say("review.changed", version=answer.version, status=answer.status.value)
+        return
+    if answer.status is not AnswerStatus.SUBMITTED:  # pressed twice, or by two people
+        ctx.say("review.decided", status=answer.status.value, at=answer.reviewed_at)
         return
     if action == "acc":
         await _decide(ctx, answer, accept=True, note=None)

@@ -148,3 +148,16 @@ async def test_secretaries_cannot_review(org: Services) -> None:
 async def _queued(org: Services, kind: str) -> list[OutboxItem]:
     rows = await org.repos.outbox.due(org.clock.now(), 100)
     return [r for r in rows if r.kind == kind]
+
+async def test_accepting_an_answer_already_accepted_says_so(org: Services) -> None:
+    await member(org, "CBVP", "1", "An")
+    await member(org, "VP", "9", "Văn phòng", Role.OFFICE)
+    router = build_router(org)
+    an, office = Person(router, "1"), Person(router, "9")
+    await _sent_count(org, an, "12")
+    await office.says("/duyet")
+    await office.presses("✅ Chấp nhận")
+    [again] = await office.presses("✅ Chấp nhận")  # the same card's button, pressed twice
+    assert again.text == "Báo cáo này đã được chấp nhận lúc 9:00 1/3/2024, không cần làm gì thêm."
+    [returned] = await office.presses("↩️ Trả lại")
+    assert "đã được chấp nhận" in returned.text and "thay đổi" not in returned.text
