@@ -149,6 +149,7 @@ async def _queued(org: Services, kind: str) -> list[OutboxItem]:
     rows = await org.repos.outbox.due(org.clock.now(), 100)
     return [r for r in rows if r.kind == kind]
 
+
 async def test_accepting_an_answer_already_accepted_says_so(org: Services) -> None:
     await member(org, "CBVP", "1", "An")
     await member(org, "VP", "9", "Văn phòng", Role.OFFICE)
