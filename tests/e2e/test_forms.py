@@ -616,7 +616,9 @@ async def test_another_command_in_the_middle_leaves_the_form_waiting_and_tieptuc
     assert "Đồng chí có thể" in helped["text"] and "/tieptuc" in waiting["text"]
     again = await an.says("/tieptuc")
     assert again["text"] == note_question["text"] and buttons(again) == [SKIP]
-    asked = await an.says(f"/baocao {PROGRESS.ref}")  # /baocao offers to go on or start over
+    told, back = await an.step("say", f"/baocao {PROGRESS.ref}", 2)  # its own task: back to it
+    assert "đang điền dở" in told["text"] and back["text"] == note_question["text"]
+    asked = await an.says("/baocao")  # /baocao alone offers to go on or choose another
     assert "đang điền dở" in asked["text"]
     assert buttons(asked) == ["▶️ Tiếp tục", "Bỏ, chọn việc khác"]
     again = await an.presses("▶️ Tiếp tục")
