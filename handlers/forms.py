@@ -259,9 +259,8 @@ async def quota_left(ctx: Context, spec: FormSpec, draft: Draft) -> int | None:
 
 
 async def confirm(ctx: Context, spec: FormSpec, draft: Draft) -> None:
-    ref = await _task_ref(ctx, spec, draft)
     ctx.go(FLOW, "confirm", **draft.data)
-    shown = summary(ctx, spec, draft.values, draft.entries, ref)
+    shown = summary(ctx, spec, draft.values, draft.entries)
     ctx.reply(
         Reply(
             text=ctx.t("forms.confirm", summary=shown),
@@ -281,13 +280,13 @@ def summary(
     spec: FormSpec,
     values: dict[str, Any],
     entries: list[dict[str, Any]],
-    ref: str = "",
 ) -> str:
-    """The answer as the person and the office read it back; a count beyond the plan's bounds
-    (kept from before them) is flagged. `ref`: the task, named by a count that names nothing."""
+    """The answer as the person and the office read it back (under the task's name: a count the
+    plan names nothing for is "Số lượng"); a count beyond the plan's bounds (kept from before
+    them) is flagged."""
     lines = [
         {
-            "label": prompt(ctx, f, ref),
+            "label": prompt(ctx, f),
             "value": _shown(ctx, f, values.get(f.name)),
             "outside": f.outside(values.get(f.name)),
             "low": f.planned[0],

@@ -25,7 +25,7 @@ async def _describe(ctx: Context, answer: Answer, data: dict[str, object] | None
     values = content.get("values", {})
     entries = content.get("entries", [])
     assert isinstance(values, dict) and isinstance(entries, list)
-    return summary(ctx, spec, values, entries, task.ref)
+    return summary(ctx, spec, values, entries)
 
 
 async def _period(ctx: Context, answer: Answer) -> str:
