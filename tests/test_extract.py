@@ -279,6 +279,43 @@ def test_a_window_that_ends_before_it_starts_and_an_activity_without_one_are_fla
     assert '  - ref: "II.2"' in text and "  due: 2024-03-10" in text  # the title's anniversary
 
 
+FORMS = """\
+Lào Cai, ngày 05 tháng 01 năm 2024
+KẾ HOẠCH
+Tổ chức các hoạt động kỷ niệm
+II. NỘI DUNG
+1. Hội thảo chuyên đề: các chi bộ cử Bí thư dự Hội thảo, trong tháng 4/2024.
+2. Giải bóng đá: mỗi chi bộ đăng ký 01 đội bóng đá, trước ngày 20/4/2024.
+3. Căn cứ Kế hoạch này, các chi bộ xây dựng kế hoạch cụ thể, trước ngày 30/4/2024.
+4. Các chi bộ gửi danh sách tập thể, cá nhân đề nghị khen thưởng trước ngày 25/4/2024.
+5. Các chi bộ gửi bài viết, kèm ảnh minh họa, cho Tập san trước ngày 31/3/2024.
+"""
+
+
+def test_only_a_team_fielded_is_a_registration_not_a_person_sent_nor_a_plan_cited() -> None:
+    forms = [a.form for a in extract(FORMS.splitlines(), source="forms.txt").activities]
+    assert forms == [
+        "progress",  # "cử Bí thư dự Hội thảo" sends a person: not a team's registration
+        "registration",  # "đăng ký 01 đội bóng đá"
+        "progress",  # "căn cứ", "cụ thể" are not "cử" (folded, all three are "cu")
+        "nomination",
+        "progress",  # an article and its photos: progress, whose answer takes files
+    ]
+
+
+@needs_plans
+def test_in_the_sample_plans_only_the_lao_cai_volleyball_team_is_a_registration() -> None:
+    registrations = [
+        (name, a.ref)
+        for name in SAMPLES
+        for a in _draft(name).activities
+        if a.form == "registration"
+    ]
+    assert registrations == [(LAOCAI, "II.5")]
+    forms = {a.ref: a.form for a in _draft(LAOCAI).activities}
+    assert (forms["II.3"], forms["II.7"], forms["II.8"]) == ("progress", "progress", "progress")
+
+
 def test_the_same_document_always_gives_the_same_draft() -> None:
     first = draft_json(extract(SMALL.splitlines(), source="nho.txt"), TEXTS)
     assert draft_json(extract(SMALL.splitlines(), source="nho.txt"), TEXTS) == first

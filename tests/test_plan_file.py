@@ -15,10 +15,12 @@ from typing import Any
 
 import openpyxl
 import pytest
+import yaml
 from typer.testing import CliRunner, Result
 
 from bot.cli_plan import plan_app
 from bot.domain import Audience, PlanStatus, Quota, ReminderPolicy, Repeat, UnitKind
+from bot.forms import resolve_form
 from bot.plan_file import (
     PlanFileError,
     import_plan,
@@ -60,8 +62,6 @@ def _small(tmp_path: Path, tasks: str, number: str = "185-KH/ĐUK") -> Path:
     return _write(tmp_path, "small.yaml", SMALL.format(number=number, tasks=tasks))
 
 
-# ---------------------------------------------------------------------------------------------
-# The sample plan
 async def test_a_quota_says_what_it_counts_or_the_task_s_words_do(
     org: Services, tmp_path: Path
 ) -> None:
@@ -81,6 +81,8 @@ async def test_a_quota_says_what_it_counts_or_the_task_s_words_do(
     assert [t.quota.what for t in tasks] == ["quần chúng ưu tú được kết nạp", "đảng viên", None]
 
 
+# ---------------------------------------------------------------------------------------------
+# The sample plan
 
 
 async def test_the_sample_plan_imports_as_a_draft_with_its_tasks_windows_and_quotas(
@@ -114,13 +116,13 @@ async def test_the_sample_plan_imports_as_a_draft_with_its_tasks_windows_and_quo
     assert (articles.start, articles.due) == (date(2024, 1, 1), date(2024, 5, 10))
     assert articles.support == ("CBBAO", "DBPT")
     assert articles.quota == Quota(per_unit_min=1)
+    assert articles.quota.what == "bài viết"  # "ít nhất một bài viết" in its details
 
     key_tasks = tasks["II.1"]
-    assert articles.quota.what == "bài viết"  # "ít nhất một bài viết" in its details
     assert key_tasks.quota == Quota(per_unit_min=1, per_unit_max=2)
+    assert key_tasks.quota.what == "nội dung"  # "từ 1 đến 2 nội dung" in its title
     assert (key_tasks.start, key_tasks.due) == (date(2023, 12, 1), date(2024, 4, 30))
 
-    assert key_tasks.quota.what == "nội dung"  # "từ 1 đến 2 nội dung" in its title
     seminar = tasks["II.3"]
     assert (seminar.start, seminar.due) == (date(2024, 4, 1), date(2024, 4, 30))
     assert seminar.when_words == "dự kiến trong tháng 4/2024"
@@ -133,6 +135,54 @@ async def test_the_sample_plan_imports_as_a_draft_with_its_tasks_windows_and_quo
     ongoing = tasks["III.2"]
     assert ongoing.due is None and ongoing.when_words == "thường xuyên"
     assert ongoing.audience == Audience(kinds=(UnitKind.CELL, UnitKind.PARTY_COMMITTEE))
+
+
+async def test_in_the_sample_plan_each_task_asks_for_what_the_plan_asks_units_to_send(
+    org: Services,
+) -> None:
+    plan = await import_plan(org, SAMPLE)
+    plan_forms = await org.repos.plans.forms(plan.id)
+    tasks = await org.repos.plans.tasks(plan.id)
+    forms = {t.ref: resolve_form(t.form, plan_forms, t.quota) for t in tasks}
+
+    def asked(ref: str) -> list[tuple[str, str, bool]]:
+        return [(f.prompt, f.kind, f.required) for f in forms[ref].fields]
+
+    # II.8 asks for the article and its photos, as files, and its title and author
+    assert asked("II.8") == [
+        ("Tên bài viết", "text", True),
+        ("Tác giả (họ tên, chức vụ; hoặc tên chi, đảng bộ nếu là bài của tập thể)", "text", True),
+        ("Tệp bài viết (Word hoặc PDF)", "file", True),
+        ("Ảnh minh họa", "photo", True),
+        ("Chú thích ảnh", "text", False),
+    ]
+    # II.3 asks who is sent to the seminar: name, position (Bí thư or Phó Bí thư), phone
+    assert asked("II.3") == [
+        ("Họ và tên đồng chí được cử dự Hội thảo", "text", True),
+        ("Chức vụ trong cấp ủy", "choice", True),
+        ("Số điện thoại liên hệ", "text", True),
+    ]
+    position = forms["II.3"].field("chuc_vu")
+    assert position is not None
+    assert [o.label for o in position.options] == ["Bí thư", "Phó Bí thư"]
+    # II.7: the secretary who attends the anniversary meeting
+    assert [(kind, prompt) for prompt, kind, _ in asked("II.7")] == [
+        ("text", "Họ và tên đồng chí Bí thư dự Gặp mặt"),
+        ("text", "Chức vụ (đảng, chính quyền)"),
+        ("text", "Số điện thoại liên hệ"),
+    ]
+    # the volleyball team alone registers a team; the emulation's report is the nominations
+    assert [ref for ref, form in forms.items() if form.name == "registration"] == ["II.5"]
+    assert forms["II.6"].name == "nomination"
+
+
+def test_the_sandbox_plays_the_sample_plan_with_the_same_tasks_and_forms() -> None:
+    def read(path: Path) -> tuple[Any, list[tuple[str, str]]]:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        return data["forms"], [(t["ref"], t["form"]) for t in data["tasks"]]
+
+    sandbox = Path(__file__).parent.parent / "bot" / "sandbox" / "data" / SAMPLE.name
+    assert read(sandbox) == read(SAMPLE)
 
 
 async def test_when_words_are_kept_as_written_and_due_alone_leaves_them_empty(

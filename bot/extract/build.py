@@ -385,10 +385,16 @@ def _units(seg: Segment) -> tuple[str | None, list[str], int | None, bool]:
 
 
 def _form(text: str, quota_per_unit: bool) -> str:
+    """The preset a task's words call for: a nomination list, a team's registration (a team
+    and a word that registers or fields it), a count when a quota bounds each unit, else
+    progress (whose answer takes files: an article, a report)."""
     folded = fold(text)
     if any(w in folded for w in lx.NOMINATION_WORDS):
         return "nomination"
-    if any(f" {w} " in f" {folded} " for w in lx.REGISTRATION_WORDS):
+    words = f" {' '.join(lx.bare_words(text))} "
+    if any(f" {w} " in words for w in lx.REGISTRATION_WORDS) and any(
+        f" {w} " in words for w in lx.TEAM_WORDS
+    ):
         return "registration"
     return "count" if quota_per_unit else "progress"
 

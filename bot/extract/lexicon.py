@@ -446,7 +446,20 @@ NOMINATION_WORDS = _folded(
     "đề nghị các cấp khen thưởng",
     "bình xét",
 )
-REGISTRATION_WORDS = _folded("đăng ký", "chọn cử", "thành lập 01 đội", "cử đội", "cử", "dự thi")
+# The registration preset is a team's (name, players, contact): a unit registers or fields a
+# team. Compared with their diacritics (`vnorm`): folded, "cử" is also "căn cứ" and "cụ thể". A
+# verb alone is not a team: "cử Bí thư dự Hội thảo" sends a person, "đăng ký thi đua" pledges.
+REGISTRATION_WORDS = _exact("đăng ký", "chọn cử", "cử", "thành lập", "dự thi", "tham gia thi đấu")
+TEAM_WORDS = _exact(
+    "01 đội",
+    "một đội",
+    "đội bóng",
+    "đội tuyển",
+    "đội hình",
+    "đội thi đấu",
+    "đội văn nghệ",
+    "vận động viên",
+)  # not "đội" alone: "đội ngũ cán bộ"
 
 # ---- matching an assignment with its activity: words too common to tell activities apart
 STOP_SYLLABLES = frozenset(
