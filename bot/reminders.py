@@ -22,7 +22,7 @@ from bot.domain import Plan, ReminderPolicy, Role, Task
 from bot.publishing import roll_forward
 from bot.services import Services
 from bot.settings import Settings
-from bot.status import late_entry, plan_status
+from bot.status import late_entry, plan_status, summarize
 from bot.tasklines import TaskLine, in_sight, line, task_buttons
 from bot.worktime import QuietHours, WorkCalendar
 from storage.deadlines import DeadlineView
@@ -33,6 +33,7 @@ DEFAULT_POLICY = ReminderPolicy()
 FORM_FLOW = "form"  # handlers.forms.FLOW
 FORM_NUDGE_AFTER = timedelta(days=1)
 CATCH_UP_DAYS = 7  # how far back missed reminder days are looked for after the bot was down
+LATE_UNITS = 40  # units the escalation lists by name; the rest are counted
 
 
 @dataclass(frozen=True)
@@ -210,7 +211,9 @@ class Reminders:
         self, views: list[DeadlineView], today: date, missed: tuple[date, ...] = ()
     ) -> list[Digest]:
         entries = [await late_entry(self.services, view, today) for view in views]
-        text = self.services.texts("reminders.late_units", entries=entries, missed=missed)
+        text = self.services.texts(
+            "reminders.late_units", overdue=summarize(entries), shown=LATE_UNITS, missed=missed
+        )
         lines = tuple(e.line for e in entries)
         stamp = today.isoformat()
         return [

@@ -3,7 +3,11 @@ are late; nominations against quota; the late units with their secretaries; a ch
 
 A repeating task is counted on its current period (how does this month stand), and its earlier
 periods still overdue are told beside it: /chuabaocao and the reminders count every late
-deadline, so every view of the plan tells the same story."""
+deadline, so every view of the plan tells the same story.
+
+The late deadlines are read the way the office acts on them (`summarize`): each task once, with
+its late periods and how many units owe each, then each unit once, with what it owes (a repeating
+task's periods folded: "tháng 1–3/2024") and who can be told."""
 
 from __future__ import annotations
 
@@ -74,11 +78,189 @@ class TaskUnits:
     behind: list[UnitBehind]
 
 
+@dataclass(frozen=True)
+class Contact:
+    member_id: int
+    name: str
+    reachable: bool  # False: the bot cannot reach them (blocked it)
+
+
 @dataclass
 class LateUnit:
     line: TaskLine
     unit_id: int
-    secretaries: list[dict[str, object]] = field(default_factory=list)  # name, reachable
+    secretaries: list[Contact] = field(default_factory=list)  # the unit's registered people
+
+
+@dataclass(frozen=True)
+class PeriodRun:
+    """Periods of one kind in one year, folded for a sentence: `spans` are runs of numbers, a
+    run of three or more as (first, last), shorter ones one by one: months 1, 2, 3, 5 of 2024
+    are ((1, 3), (5, 5)), "tháng 1–3, 5/2024". `keys`: the periods themselves (one alone is
+    shown as any period is). Years are kind 'year' with `year` 0."""
+
+    kind: str  # month | week | quarter | year
+    year: int
+    spans: tuple[tuple[int, int], ...]
+    keys: tuple[str, ...]
+
+
+def _period_parts(key: str) -> tuple[str, int, int]:
+    if "-W" in key:
+        year, number = key.split("-W")
+        return "week", int(year), int(number)
+    if "-Q" in key:
+        year, number = key.split("-Q")
+        return "quarter", int(year), int(number)
+    if "-" in key:
+        year, number = key.split("-")
+        return "month", int(year), int(number)
+    return "year", 0, int(key)
+
+
+def fold_periods(keys: Iterable[str]) -> tuple[PeriodRun, ...]:
+    """A repeating task's periods, oldest first, folded by kind and year (see PeriodRun)."""
+    groups: dict[tuple[str, int], list[tuple[int, str]]] = {}
+    for key in sorted(set(keys)):
+        if not key:
+            continue
+        kind, year, number = _period_parts(key)
+        groups.setdefault((kind, year), []).append((number, key))
+    out = []
+    for (kind, year), numbered in groups.items():
+        runs: list[list[int]] = []
+        for number, _ in numbered:
+            if runs and number == runs[-1][-1] + 1:
+                runs[-1].append(number)
+            else:
+                runs.append([number])
+        spans: list[tuple[int, int]] = []
+        for run in runs:
+            spans.extend([(run[0], run[-1])] if len(run) >= 3 else [(n, n) for n in run])
+        out.append(PeriodRun(kind, year, tuple(spans), tuple(k for _, k in numbered)))
+    return tuple(out)
+
+
+@dataclass(frozen=True)
+class LatePeriods:
+    """Consecutive late periods of a task with as many units late on each: "tháng 2–4/2024
+    (11 đơn vị)"."""
+
+    periods: tuple[PeriodRun, ...]
+    units: int
+
+
+def late_periods(units_by_period: Mapping[str, int]) -> tuple[LatePeriods, ...]:
+    """Periods in order, those next to each other with the same count of late units together."""
+    groups: list[tuple[list[str], int]] = []
+    for period, units in sorted(units_by_period.items()):
+        if groups and groups[-1][1] == units:
+            groups[-1][0].append(period)
+        else:
+            groups.append(([period], units))
+    return tuple(LatePeriods(fold_periods(keys), units) for keys, units in groups)
+
+
+@dataclass(frozen=True)
+class OverdueTask:
+    """A task with late deadlines: how many units are late on it; a repeating task's late
+    periods with the units late on each; a task that does not repeat, its deadline."""
+
+    plan_number: str
+    ref: str
+    title: str
+    units: int
+    periods: tuple[LatePeriods, ...]  # () for a task that does not repeat
+    due: date | None
+    days_late: int  # the longest
+
+
+@dataclass(frozen=True)
+class Owed:
+    """What one unit owes on one task: the late periods of a repeating task (folded), else the
+    task's deadline."""
+
+    plan_number: str
+    ref: str
+    title: str
+    periods: tuple[PeriodRun, ...]
+    due: date | None
+    days_late: int  # the longest
+
+
+@dataclass(frozen=True)
+class OverdueUnit:
+    unit_id: int
+    unit_name: str
+    owed: tuple[Owed, ...]
+    people: tuple[Contact, ...]  # secretary and deputies registered
+
+    @property
+    def reachable(self) -> bool:
+        """Someone registered for the unit can be sent a message."""
+        return any(p.reachable for p in self.people)
+
+
+@dataclass(frozen=True)
+class Overdue:
+    """The late deadlines, each task once and each unit once (oldest deadline first)."""
+
+    tasks: tuple[OverdueTask, ...]
+    units: tuple[OverdueUnit, ...]
+    plans: int  # how many plans they come from (more than one: the tasks name their plan)
+
+
+def summarize(entries: Iterable[LateUnit]) -> Overdue:
+    """Late deadlines (`late_units`, `late_entry`) as the office reads them: per task and per
+    unit, in the order of their oldest late deadline."""
+    by_task: dict[tuple[str, str], list[LateUnit]] = {}
+    by_unit: dict[int, dict[tuple[str, str], list[LateUnit]]] = {}
+    for e in entries:
+        key = (e.line.plan_number, e.line.ref)
+        by_task.setdefault(key, []).append(e)
+        by_unit.setdefault(e.unit_id, {}).setdefault(key, []).append(e)
+    tasks = []
+    for (number, ref), late in by_task.items():
+        per_period: dict[str, set[int]] = defaultdict(set)
+        for e in late:
+            if e.line.period:
+                per_period[e.line.period].add(e.unit_id)
+        first = late[0].line
+        tasks.append(
+            OverdueTask(
+                number,
+                ref,
+                first.title,
+                len({e.unit_id for e in late}),
+                late_periods({p: len(u) for p, u in per_period.items()}),
+                None if first.period else first.due,
+                _days_late(late),
+            )
+        )
+    units = []
+    for unit_id, owed_by_task in by_unit.items():
+        owed = []
+        for (number, ref), late in owed_by_task.items():
+            first = late[0].line
+            owed.append(
+                Owed(
+                    number,
+                    ref,
+                    first.title,
+                    fold_periods(e.line.period for e in late),
+                    None if first.period else first.due,
+                    _days_late(late),
+                )
+            )
+        entry = next(iter(owed_by_task.values()))[0]
+        units.append(
+            OverdueUnit(unit_id, entry.line.unit_name, tuple(owed), tuple(entry.secretaries))
+        )
+    return Overdue(tuple(tasks), tuple(units), len({number for number, _ in by_task}))
+
+
+def _days_late(entries: list[LateUnit]) -> int:
+    return max(-(e.line.days_left or 0) for e in entries)
 
 
 def current_period(counts_periods: set[str], started: str | None) -> str:
@@ -180,7 +362,7 @@ async def late_entry(services: Services, view: DeadlineView, today: date) -> Lat
     for to in await unit_recipients(services, view.deadline.unit_id):
         ids = await services.repos.members.identities(to.member.id)
         entry.secretaries.append(
-            {"name": to.member.full_name, "reachable": any(i.reachable for i in ids)}
+            Contact(to.member.id, to.member.full_name, any(i.reachable for i in ids))
         )
     return entry
 

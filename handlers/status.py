@@ -8,10 +8,20 @@ from pathlib import Path
 from bot.chat import OutFile, Reply
 from bot.deliveries import queue, unit_recipients
 from bot.domain import Plan, Role
-from bot.status import STATES, TaskStatus, chart, late_units, plan_status, task_units
+from bot.status import (
+    STATES,
+    OverdueUnit,
+    TaskStatus,
+    chart,
+    late_units,
+    plan_status,
+    summarize,
+    task_units,
+)
 from handlers.context import Context, Job
 
 VIEWERS = (Role.OFFICE, Role.LEADER, Role.ADMIN)
+MAX_LATE_UNITS = 40  # units /chuabaocao lists; the rest are counted
 
 
 async def _plans(ctx: Context) -> list[Plan]:
@@ -63,40 +73,70 @@ def _chart_job(statuses: list[TaskStatus], labels: dict[str, str], title: str, p
 
 
 async def late(ctx: Context) -> None:
-    """/chuabaocao: late units with their secretaries, and a button to remind them now."""
-    entries = await late_units(ctx.services, ctx.now.date())
-    if not entries:
+    """/chuabaocao: the late tasks, then each late unit once with what it owes and who can be
+    told (those the bot cannot reach marked, to be phoned), and a button to remind them now."""
+    overdue = summarize(await late_units(ctx.services, ctx.now.date()))
+    if not overdue.units:
         ctx.say("status.nobody_late")
         return
     ctx.say(
         "status.late",
-        entries=entries[:60],
-        more=max(0, len(entries) - 60),
+        overdue=overdue,
+        shown=MAX_LATE_UNITS,
         choices=((ctx.button("status.button_remind_now", "late:remind"),),),
     )
 
 
 async def remind_now(ctx: Context) -> None:
-    """The "remind them now" button: one reminder per late unit today (never twice a day)."""
-    if ctx.member is None or ctx.member.role not in VIEWERS:
+    """The "remind them now" button: one reminder per late unit today (never twice a day), saying
+    who asked for it; the answer counts the units reminded and names those nobody could be
+    told (nobody registered, or blocked the bot), for the office to phone."""
+    member = ctx.member
+    if member is None or member.role not in VIEWERS:
         ctx.say("common.not_allowed")
         return
     today = ctx.now.date()
-    entries = await late_units(ctx.services, today)
-    by_unit: dict[int, list[object]] = {}
-    for e in entries:
-        by_unit.setdefault(e.unit_id, []).append(e.line)
-    queued = 0
-    for unit_id, lines in by_unit.items():
-        for to in await unit_recipients(ctx.services, unit_id):
-            reply = Reply(text=ctx.t("status.nudge", lines=lines))
-            key = f"nudge:member={to.member.id}:date={today.isoformat()}"
-            queued += int(await queue(ctx.services, to, key, "nudge", reply, priority=3))
+    overdue = summarize(await late_units(ctx.services, today))
+    if not overdue.units:
+        ctx.say("status.nobody_late")
+        return
+    reminded = already = queued = 0
+    unreached: list[OverdueUnit] = []
+    for unit in overdue.units:
+        if not unit.reachable:
+            unreached.append(unit)
+            continue
+        reachable = {p.member_id for p in unit.people if p.reachable}
+        text = ctx.t(
+            "status.nudge",
+            unit=unit.unit_name,
+            owed=unit.owed,
+            by_role=member.role.value,
+            name=member.full_name,
+        )
+        new = 0
+        for to in await unit_recipients(ctx.services, unit.unit_id):
+            if to.member.id in reachable:
+                key = f"nudge:member={to.member.id}:date={today.isoformat()}"
+                new += int(
+                    await queue(ctx.services, to, key, "nudge", Reply(text=text), priority=3)
+                )
+        queued += new
+        if new:
+            reminded += 1
+        else:
+            already += 1
     await ctx.repos.audit.record(
-        "remind_late", ctx.member.id, ctx.now, units=len(by_unit), messages=queued
+        "remind_late",
+        member.id,
+        ctx.now,
+        units=reminded,
+        messages=queued,
+        already=already,
+        unreached=[u.unit_name for u in unreached],
     )
     ctx.services.notifier.queued()
-    ctx.say("status.reminded", units=len(by_unit), messages=queued)
+    ctx.say("status.reminded", units=reminded, already=already, unreached=unreached)
 
 
 async def weekly_toggle(ctx: Context) -> None:

@@ -11,6 +11,15 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from bot.status import (
+    Contact,
+    LatePeriods,
+    Overdue,
+    OverdueTask,
+    OverdueUnit,
+    Owed,
+    fold_periods,
+)
 from bot.tasklines import TaskLine
 from messages import Texts, plain, vn_date, vn_datetime, vn_number
 
@@ -53,11 +62,44 @@ _LINE = TaskLine(
     "185-KH/ĐUK",
     "Chi bộ Văn phòng",
 )
+_OWED = (
+    Owed(
+        "185-KH/ĐUK",
+        "II.2.a",
+        "Bài viết",
+        fold_periods(["2024-01", "2024-02", "2024-03"]),
+        None,
+        68,
+    ),
+    Owed("185-KH/ĐUK", "II.8", "Gửi bài", (), date(2024, 3, 31), 8),
+)
+_LATE_UNIT = OverdueUnit(1, "Chi bộ Văn phòng", _OWED, (Contact(1, "An", False),))
+_OVERDUE = Overdue(
+    (
+        OverdueTask(
+            "185-KH/ĐUK",
+            "II.2.a",
+            "Bài viết",
+            11,
+            (
+                LatePeriods(fold_periods(["2024-01"]), 10),
+                LatePeriods(fold_periods(["2024-02"]), 11),
+            ),
+            None,
+            68,
+        ),
+        OverdueTask("185-KH/ĐUK", "II.8", "Gửi bài", 1, (), date(2024, 3, 31), 8),
+    ),
+    (_LATE_UNIT, OverdueUnit(2, "Chi bộ Báo", _OWED[1:], ())),
+    2,
+)
 _PLAN = {"id": 1, "number": "185-KH/ĐUK", "title": "Kế hoạch", "revision": 2, "status": "draft"}
 SAMPLES: dict[str, object] = {
     "invites": [{"code": "abc", "role": "Bí thư", "unit_name": "CB"}],
     "ln": _LINE,
     "lines": [_LINE],
+    "sent_lines": [_LINE],
+    "more_sent": 1,
     "plan": _PLAN,
     "p": "2024-04",
     "plans": [_PLAN],
@@ -103,6 +145,11 @@ SAMPLES: dict[str, object] = {
     "states": ["done", "in_progress", "pending", "late"],
     "task": {"ref": "II.6", "title": "Báo cáo"},
     "more": 0,
+    "overdue": _OVERDUE,
+    "owed": _OWED,
+    "unreached": [_LATE_UNIT],
+    "already": 2,
+    "runs": fold_periods(["2023-12", "2024-01", "2024-02", "2024-03", "2024-05"]),
     "units": 3,
     "messages": 2,
     "total": 7,
@@ -117,7 +164,14 @@ SAMPLES: dict[str, object] = {
             "summary": "",
         }
     ],
-    "groups": [[{"label": "Tên", "value": "An"}]],
+    "groups": [
+        [
+            {"label": "Đề nghị cho ai?", "key": "ask_kind", "value": "Cá nhân", "lead": True},
+            {"label": "Họ và tên", "key": "ask_name", "value": "An", "lead": False},
+            {"label": "Chức vụ", "key": "ask_position", "value": "Bí thư", "lead": False},
+            {"label": "Câu riêng", "key": "", "value": "x", "lead": False},
+        ]
+    ],
     "size": 204800,
     "detail": {"plan": 1, "units": 4, "deadlines": 8},
     "numbers": {1: "185-KH/ĐUK"},

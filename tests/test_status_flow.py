@@ -63,20 +63,77 @@ async def test_one_task_lists_units_by_state_with_their_secretaries(
     assert "Chi bộ Thời sự" not in answer.text  # it reports to its đảng bộ
 
 
+async def _nudges(org: Services) -> dict[str, str]:
+    """The reminders queued by "remind now": the recipient's member id -> the text."""
+    rows = await org.repos.outbox.due(org.clock.now(), 100)
+    return {str(r.member_id): r.reply.text for r in rows if r.kind == "nudge"}
+
+
 async def test_late_units_can_be_reminded_now_once_a_day(org: Services, clock: FrozenClock) -> None:
     await _setup(org)
     clock.set(datetime(2024, 3, 12, 9, 0, tzinfo=VN))
     office = Person(build_router(org), "9")
     [late] = await office.says("/chuabaocao")
-    assert "Chi bộ Báo Lào Cai" in late.text and "Bình" in late.text
+    assert "II.6</b> Báo cáo thi đua\n   hạn 10/3/2024, quá hạn 2 ngày (2 đơn vị)" in late.text
+    assert "• <b>Chi bộ Báo Lào Cai</b>: II.6\n   Bình" in late.text
+    assert "• <b>Đảng bộ Đài Phát thanh - Truyền hình</b>: II.6\n   ☎️ chưa có ai đăng ký" in (
+        late.text
+    )
     assert "Chi bộ Văn phòng" not in late.text
     [done] = await office.presses("🔔 Nhắc các đơn vị này ngay")
-    assert "1 tin nhắn mới" in done.text
+    # one unit told; the one nobody can be told is named, to be phoned
+    assert done.text.startswith("🔔 Đã nhắc 1 đơn vị.")
+    assert "☎️ <b>1 đơn vị bot không nhắn được</b>, xin gọi điện:" in done.text
+    assert "• Đảng bộ Đài Phát thanh - Truyền hình: chưa có ai đăng ký nhận tin" in done.text
     [again] = await office.presses("🔔 Nhắc các đơn vị này ngay")
-    assert "0 tin nhắn mới" in again.text
+    assert "Đã nhắc" not in again.text
+    assert "1 đơn vị đã được nhắc hôm nay, không nhắc lại." in again.text
+    assert "• Đảng bộ Đài Phát thanh - Truyền hình" in again.text
     second, first = await org.repos.audit.entries(action="remind_late")  # newest first
-    assert first.detail == {"units": 2, "messages": 1} and second.detail["messages"] == 0
+    assert first.detail == {
+        "units": 1,
+        "messages": 1,
+        "already": 0,
+        "unreached": ["Đảng bộ Đài Phát thanh - Truyền hình"],
+    }
+    assert second.detail["messages"] == 0 and second.detail["already"] == 1
     assert first.member_name == "Văn phòng"
+    [nudge] = (await _nudges(org)).values()
+    assert nudge.startswith("🔔 <b>Văn phòng nhắc</b> (đồng chí Văn phòng): Chi bộ Báo Lào Cai")
+    assert "• Báo cáo thi đua (II.6), hạn 10/3/2024, quá hạn 2 ngày" in nudge
+
+
+async def test_a_leader_reminding_is_named_and_a_blocked_secretary_is_to_be_phoned(
+    org: Services, clock: FrozenClock
+) -> None:
+    await _setup(org)
+    deputy = await member(org, "CBBAO", "3", "Cường", Role.DEPUTY)
+    await member(org, "DUK", "7", "Hoàng Minh Châu", Role.LEADER)
+    async with org.db.transaction():  # Bình has blocked the bot; his deputy has not
+        await org.repos.members.mark_unreachable("telegram", "2", "blocked")
+    clock.set(datetime(2024, 3, 12, 9, 0, tzinfo=VN))
+    leader = Person(build_router(org), "7")
+    [late] = await leader.says("/chuabaocao")
+    assert "Bình (không nhận được tin nhắn: đã chặn bot), Cường" in late.text
+    [done] = await leader.presses("🔔 Nhắc các đơn vị này ngay")
+    assert done.text.startswith("🔔 Đã nhắc 1 đơn vị.")
+    nudges = await _nudges(org)
+    assert list(nudges) == [str(deputy.id)]  # not to Bình, who cannot get it
+    assert nudges[str(deputy.id)].startswith(
+        "🔔 <b>Thường trực nhắc</b> (đồng chí Hoàng Minh Châu): Chi bộ Báo Lào Cai còn việc"
+    )
+    async with org.db.transaction():  # now the deputy has blocked it too
+        await org.repos.members.mark_unreachable("telegram", "3", "blocked")
+    clock.set(datetime(2024, 3, 13, 9, 0, tzinfo=VN))
+    [late] = await leader.says("/chuabaocao")
+    assert "• <b>Chi bộ Báo Lào Cai</b>: II.6\n   ☎️ Bình (không nhận" in late.text
+    [none] = await leader.presses("🔔 Nhắc các đơn vị này ngay")
+    assert none.text.startswith("Bot chưa nhắc được đơn vị nào.")
+    assert "☎️ <b>2 đơn vị bot không nhắn được</b>" in none.text
+    assert (
+        "• Chi bộ Báo Lào Cai: Bình (không nhận được tin nhắn: đã chặn bot),"
+        " Cường (không nhận được tin nhắn: đã chặn bot)" in none.text
+    )
 
 
 async def test_secretaries_do_not_see_the_whole_plan(org: Services) -> None:

@@ -19,8 +19,9 @@ from bot.exports import ExportKind, Letterhead, export
 from bot.publishing import publish
 from bot.reminders import Reminders
 from bot.services import Services
-from bot.status import late_units
+from bot.status import fold_periods, late_units
 from handlers.routes import build_router
+from messages import Texts
 from storage.units import NewUnit
 from tests.chatkit import Person
 from tests.conftest import VN
@@ -75,14 +76,63 @@ async def test_on_8_4_2024_tinhhinh_and_the_monday_digest_say_january_to_march_a
     # what /chuabaocao counts late on II.2.a is what /tinhhinh tells: 3 months x 11 units
     late = [e for e in await late_units(org, MONDAY.date()) if e.line.ref == "II.2.a"]
     assert len(late) == 33
-    [late_list, *_] = await leader.says("/chuabaocao")
-    assert late_list.text.count("(II.2.a)") == 33
+    [late_list] = await leader.says("/chuabaocao")
+    assert "chi bộ\n   tháng 1–3/2024 (11 đơn vị)" in late_list.text
+    assert late_list.text.count("II.2.a (tháng 1–3/2024)") == 11  # each unit once
     # the Monday digest (7:30) says the same
     [weekly] = await Reminders(org).weekly_at(datetime(2024, 4, 8, 7, 30, tzinfo=VN))
     assert "• II.2.a Bài viết phản ánh hoạt động của đảng bộ, chi bộ (tháng 4/2024): " in (
         weekly.reply.text
     )
     assert "✅ 0 · 🔄 0 · ⏳ 11 · ⚠️ 0\n   " + EARLIER in weekly.reply.text
+
+
+async def test_on_8_4_2024_chuabaocao_fits_one_message_and_reminding_names_who_cannot_be_told(
+    org: Services, clock: FrozenClock
+) -> None:
+    await eleven_units_owe_three_months(org, clock)
+    # eight more secretaries: Chi bộ Báo Lào Cai, the Đài's đảng bộ and Chi bộ số 8 have nobody
+    for n in range(1, 8):
+        await member(org, f"CB{n}", str(100 + n), f"Bí thư số {n}")
+    office = Person(build_router(org), "9")
+    [late] = await office.says("/chuabaocao")
+    text = late.text
+    assert len(text) < 4096  # one message on Telegram
+    assert text.startswith("⚠️ <b>Đơn vị quá hạn báo cáo</b>: 11 đơn vị\n")
+    # the task once, with the months it is late on named as people write them
+    assert text.count("Bài viết phản ánh") == 1
+    assert "tháng 1–3/2024 (11 đơn vị)" in text
+    assert "quá hạn 68 ngày" not in text and "2024-01" not in text
+    # each unit once, with the months it owes and who can be told
+    assert text.count("Chi bộ số 1<") == 1
+    assert "• <b>Chi bộ số 1</b>: II.2.a (tháng 1–3/2024)\n   Bí thư số 1\n" in text
+    assert "• <b>Chi bộ số 8</b>: II.2.a (tháng 1–3/2024)\n   ☎️ chưa có ai đăng ký nhận tin" in (
+        text
+    )
+    assert "II.6" not in text.split("Gõ")[0]  # due 20/4: not late
+    [reminded] = await office.presses("🔔 Nhắc các đơn vị này ngay")
+    assert reminded.text.startswith("🔔 Đã nhắc 8 đơn vị.")
+    assert "☎️ <b>3 đơn vị bot không nhắn được</b>, xin gọi điện:" in reminded.text
+    for name in ("Chi bộ Báo Lào Cai", "Đảng bộ Đài Phát thanh - Truyền hình", "Chi bộ số 8"):
+        assert f"• {name}: chưa có ai đăng ký nhận tin" in reminded.text
+    rows = await org.repos.outbox.due(clock.now(), 100)
+    [nudge, *_] = [r.reply.text for r in rows if r.kind == "nudge"]
+    assert "• Bài viết phản ánh hoạt động của đảng bộ, chi bộ (II.2.a): tháng 1–3/2024" in nudge
+
+
+async def test_the_escalation_names_the_month_it_is_for(org: Services, clock: FrozenClock) -> None:
+    await eleven_units_owe_three_months(org, clock)
+    # March's articles were due on 31/3: reminded three times, then on 8/4 the office is told
+    digests = await Reminders(org).due_at(datetime(2024, 4, 8, 8, 30, tzinfo=VN))
+    [office, *_] = [d for d in digests if d.kind == "late"]
+    text = office.reply.text
+    assert text.startswith("⚠️ <b>Đơn vị quá hạn</b> (đã được nhắc nhiều lần): 11 đơn vị")
+    assert (
+        "<b>II.2.a</b> Bài viết phản ánh hoạt động của đảng bộ, chi bộ\n   tháng 3/2024 (11 đơn vị)"
+        in (text)
+    )
+    assert "• <b>Chi bộ Văn phòng</b>: II.2.a (tháng 3/2024)\n   An\n" in text
+    assert "ngày" not in text.split("Từng đơn vị")[0]  # the month, not "quá hạn 8 ngày"
 
 
 async def test_one_task_lists_each_unit_with_the_months_it_still_owes(
@@ -151,3 +201,20 @@ async def test_the_excel_summary_and_the_word_report_count_the_earlier_months(
     [row] = [r for r in table.rows if "(II.2.a)" in r.cells[1].text]
     assert [c.text for c in row.cells][5:] == ["11", "0 (+33 kỳ trước)", "11"]
     assert table.rows[-1].cells[6].text == "0 (+33 kỳ trước)"
+
+
+def test_periods_are_folded_as_people_write_them() -> None:
+    texts = Texts("vi")
+
+    def folded(*keys: str) -> str:
+        return texts("status.periods_folded", runs=fold_periods(keys))
+
+    assert folded("2024-03", "2024-01", "2024-02") == "tháng 1–3/2024"
+    assert folded("2024-01", "2024-02") == "tháng 1, 2/2024"
+    assert folded("2024-04") == "tháng 4/2024"  # one alone, as /tinhhinh names it
+    assert folded("2023-11", "2023-12", "2024-01", "2024-03") == (
+        "tháng 11, 12/2023, tháng 1, 3/2024"
+    )
+    assert folded("2024-Q1", "2024-Q2", "2024-Q3") == "quý I–III/2024"
+    assert folded("2024-W05", "2024-W06") == "tuần 5, 6/2024"
+    assert folded("2022", "2023", "2024") == "năm 2022–2024"
