@@ -22,11 +22,12 @@ class Recipient:
 
 
 async def recipient(services: Services, member: Member) -> Recipient | None:
-    """The member on the channel they used last (None: no identity yet)."""
+    """The member on the channel they used last among those that still reach them (one that
+    blocked the bot gives way to the other), else the last used (None: no identity yet)."""
     identities = await services.repos.members.identities(member.id)
     if not identities:
         return None
-    best = identities[0]
+    best = next((i for i in identities if i.reachable), identities[0])
     return Recipient(member, best.channel, best.chat_id)
 
 

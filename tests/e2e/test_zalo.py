@@ -451,6 +451,11 @@ async def test_a_member_linked_on_both_channels_gets_one_copy_on_the_channel_use
     assert len(await on_tg.history()) == tg_before + 1
     assert len(await on_zalo.history()) == zalo_before
 
+    # Telegram, used last, is blocked: what follows goes to Zalo, which still reaches her
+    await services.repos.members.mark_unreachable("telegram", str(person_id), "blocked")
+    chosen = await recipient(services, member)
+    assert chosen is not None and chosen.channel == "zalo"
+
 
 async def test_link_codes_are_refused_when_wrong_expired_or_from_the_same_channel(
     both: Both,
