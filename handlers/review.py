@@ -1,26 +1,39 @@
 """/duyet (office): new answers, each accepted or returned with a reason; the unit is told and can
-correct and resend. The history of an answer shows every version: who, when, what."""
+correct and resend. The history of an answer shows every version: who, when, what.
+
+Buttons "rv:<action>:<answer>:<version>": acc (accept), ret (return), his (history: it carries
+the card's decision buttons on, as pressing it takes them off the card), fil (the photos and
+files of that version, sent after the commit), and "rv:nxt:<answer>" the next answer waiting."""
 
 from __future__ import annotations
 
-from bot.chat import Reply
+import asyncio
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from bot.chat import Choice, OutFile, Reply
 from bot.deliveries import queue, unit_recipients
 from bot.domain import DeadlineState, Role
-from bot.forms import resolve_form
-from handlers.context import Context
+from bot.forms import FieldSpec, FormSpec, resolve_form
+from handlers.context import Context, Job
 from handlers.forms import summary
-from storage.answers import Answer, AnswerStatus
+from storage.answers import Answer, AnswerStatus, Attachment
 
 FLOW = "review"
 STAFF = (Role.OFFICE, Role.ADMIN)
 PAGE = 5
 REASON_MAX = 500
+PHOTO_MAX = 10 * 1024 * 1024  # Telegram's limit for a photo; a bigger one goes as a document
+
+
+async def _spec(ctx: Context, answer: Answer) -> FormSpec:
+    task = await ctx.repos.plans.task(answer.task_id)
+    assert task is not None
+    return resolve_form(answer.form, await ctx.repos.plans.forms(task.plan_id), task.quota)
 
 
 async def _describe(ctx: Context, answer: Answer, data: dict[str, object] | None = None) -> str:
-    task = await ctx.repos.plans.task(answer.task_id)
-    assert task is not None
-    spec = resolve_form(answer.form, await ctx.repos.plans.forms(task.plan_id), task.quota)
+    spec = await _spec(ctx, answer)
     content = data if data is not None else answer.data
     values = content.get("values", {})
     entries = content.get("entries", [])
@@ -35,12 +48,91 @@ async def _period(ctx: Context, answer: Answer) -> str:
     return deadline.period if deadline else ""
 
 
-async def _card(ctx: Context, answer: Answer) -> Reply:
+def _file_ids(spec: FormSpec, data: dict[str, Any]) -> list[int]:
+    """The attachments an answer's version holds (its photo and file fields, entries included),
+    in the order they were asked for."""
+    ids: list[int] = []
+
+    def take(fields: tuple[FieldSpec, ...], source: object) -> None:
+        if not isinstance(source, dict):
+            return
+        for f in fields:
+            value = source.get(f.name)
+            if f.kind in ("photo", "file") and isinstance(value, list):
+                ids.extend(i for i in value if isinstance(i, int) and i not in ids)
+
+    take(spec.fields, data.get("values"))
+    entries = data.get("entries")
+    if spec.group is not None and isinstance(entries, list):
+        for entry in entries:
+            take(spec.group.fields, entry)
+    return ids
+
+
+async def _version_data(ctx: Context, answer: Answer, version: str) -> dict[str, Any] | None:
+    """What the unit sent as `version` (the card's), None when there is no such version."""
+    if version == str(answer.version):
+        return answer.data
+    sent = [
+        v
+        for v in await ctx.repos.answers.versions(answer.id)
+        if str(v.version) == version and v.action in ("submit", "edit", "resubmit")
+    ]
+    return sent[-1].data if sent else None
+
+
+async def _files_button(ctx: Context, answer: Answer, version: str) -> tuple[Choice, ...]:
+    data = await _version_data(ctx, answer, version)
+    count = len(_file_ids(await _spec(ctx, answer), data)) if data is not None else 0
+    if not count:
+        return ()
+    return (ctx.button("review.button_files", f"rv:fil:{answer.id}:{version}", count=count),)
+
+
+async def _next_button(ctx: Context, answer: Answer) -> tuple[Choice, ...]:
+    """ "Next" when another answer waits for review."""
+    following = await ctx.repos.answers.next_with_status(AnswerStatus.SUBMITTED, answer)
+    if following is None:
+        return ()
+    return (ctx.button("review.button_next", f"rv:nxt:{answer.id}"),)
+
+
+async def _buttons(
+    ctx: Context, answer: Answer, version: str, *, history: bool, files: bool, following: bool
+) -> tuple[tuple[Choice, ...], ...]:
+    """The buttons of a message about the card's `version`. A pressed message loses its buttons,
+    so whatever the card's buttons lead to (history, files) carries them on: accept and return
+    while that version waits, and as asked: history, its files, the next answer waiting."""
+    rows: list[tuple[Choice, ...]] = []
+    key = f"{answer.id}:{version}"
+    if version == str(answer.version) and answer.status is AnswerStatus.SUBMITTED:
+        rows.append(
+            (
+                ctx.button("review.button_accept", f"rv:acc:{key}"),
+                ctx.button("review.button_return", f"rv:ret:{key}"),
+            )
+        )
+    more: tuple[Choice, ...] = ()
+    if history:
+        more += (ctx.button("review.button_history", f"rv:his:{key}"),)
+    if files:
+        more += await _files_button(ctx, answer, version)
+    if more:
+        rows.append(more)
+    if following and (after := await _next_button(ctx, answer)):
+        rows.append(after)
+    return tuple(rows)
+
+
+async def _card(ctx: Context, answer: Answer, *, skip: bool = False) -> Reply:
+    """An answer waiting for review, with its buttons; `skip`: and "next" (a card shown by it)."""
     unit = await ctx.repos.units.get(answer.unit_id)
     task = await ctx.repos.plans.task(answer.task_id)
     sender = await ctx.repos.members.get(answer.member_id) if answer.member_id else None
     assert task is not None
-    key = f"{answer.id}:{answer.version}"
+    rows = await _buttons(
+        ctx, answer, str(answer.version), history=True, files=True, following=skip
+    )
     return Reply(
         text=ctx.t(
             "review.card",
@@ -54,13 +146,7 @@ async def _card(ctx: Context, answer: Answer) -> Reply:
             version=answer.version,
             summary=await _describe(ctx, answer),
         ),
-        choices=(
-            (
-                ctx.button("review.button_accept", f"rv:acc:{key}"),
-                ctx.button("review.button_return", f"rv:ret:{key}"),
-            ),
-            (ctx.button("review.button_history", f"rv:his:{key}"),),
-        ),
+        choices=rows,
     )
 
 
@@ -84,7 +170,7 @@ async def _current(ctx: Context, raw: str) -> tuple[Answer | None, bool]:
 
 
 async def button(ctx: Context) -> None:
-    """ "rv:acc|ret|his:<answer>:<version>" buttons."""
+    """ "rv:acc|ret|his|fil:<answer>:<version>" and "rv:nxt:<answer>" buttons."""
     if ctx.member is None or ctx.member.role not in STAFF:
         ctx.say("common.not_allowed")
         return
@@ -93,8 +179,19 @@ async def button(ctx: Context) -> None:
     if answer is None:
         ctx.say("review.gone")
         return
+    version = raw.partition(":")[2]
     if action == "his":
-        await _history(ctx, answer)
+        await _history(ctx, answer, version)
+        return
+    if action == "fil":
+        await _files(ctx, answer, version)
+        return
+    if action == "nxt":
+        following = await ctx.repos.answers.next_with_status(AnswerStatus.SUBMITTED, answer)
+        if following is None:
+            ctx.say("review.no_more")
+        else:
+            ctx.reply(await _card(ctx, following, skip=True))
         return
     if not fresh:
         ctx.say("review.changed", version=answer.version, status=answer.status.value)
@@ -160,16 +257,19 @@ async def _decide(ctx: Context, answer: Answer, *, accept: bool, note: str | Non
     )
     ctx.services.notifier.queued()
     unit = await ctx.repos.units.get(answer.unit_id)
+    following = await _next_button(ctx, answer)
     ctx.say(
         f"review.done_{decision}",
         unit=unit.name if unit else "",
         ref=task.ref,
         period=period,
         told=told,
+        choices=(following,) if following else (),
     )
 
 
-async def _history(ctx: Context, answer: Answer) -> None:
+async def _history(ctx: Context, answer: Answer, version: str) -> None:
+    """Every version of the answer; the card's buttons carried on, and the next answer."""
     versions = await ctx.repos.answers.versions(answer.id)
     items = []
     for v in versions:
@@ -188,10 +288,88 @@ async def _history(ctx: Context, answer: Answer) -> None:
         )
     unit = await ctx.repos.units.get(answer.unit_id)
     task = await ctx.repos.plans.task(answer.task_id)
+    rows = await _buttons(ctx, answer, version, history=False, files=True, following=True)
     ctx.say(
         "review.history",
         unit=unit.name if unit else "",
         ref=task.ref if task else "",
         period=await _period(ctx, answer),
         items=items,
+        choices=rows,
     )
+
+
+async def _files(ctx: Context, answer: Answer, version: str) -> None:
+    """The photos and files of the card's version, sent as they were sent (their own names),
+    after the commit: the step only reads which they are, the disk is looked at later."""
+    data = await _version_data(ctx, answer, version)
+    ids = _file_ids(await _spec(ctx, answer), data) if data is not None else []
+    attachments = await ctx.repos.answers.attachments(ids)
+    if not attachments:
+        ctx.say("review.no_files")
+        return
+    unit = await ctx.repos.units.get(answer.unit_id)
+    task = await ctx.repos.plans.task(answer.task_id)
+    period = await _period(ctx, answer)
+    captions = []
+    names = []
+    for position, att in enumerate(attachments, 1):
+        named = att.file_name != PurePosixPath(att.path).name  # else the name it is kept under
+        suffix = PurePosixPath(att.path).suffix
+        names.append(
+            att.file_name if named else ctx.label("review.unnamed_file", n=position, suffix=suffix)
+        )
+        captions.append(
+            ctx.t(
+                "review.file_caption",
+                unit=unit.name if unit else "",
+                ref=task.ref if task else "",
+                period=period,
+                name=att.file_name if named else "",
+                position=position,
+                count=len(attachments),
+            )
+        )
+    rows = await _buttons(ctx, answer, version, history=True, files=False, following=True)
+    closing = {"unit": unit.name if unit else "", "ref": task.ref if task else "", "period": period}
+    ctx.later(_sender(ctx, attachments, names, captions, closing, rows))
+
+
+def _sender(
+    ctx: Context,
+    attachments: list[Attachment],
+    names: list[str],
+    captions: list[str],
+    closing: dict[str, str],
+    rows: tuple[tuple[Choice, ...], ...],
+) -> Job:
+    """The files, then one line with the card's buttons (pressing "files" took them off the
+    card), which excuses a file no longer on the disk."""
+    data_dir = ctx.services.data_dir
+    texts = ctx.services.texts
+
+    async def send() -> list[Reply]:
+        found = await asyncio.to_thread(_on_disk, data_dir, attachments)
+        replies: list[Reply] = []
+        missing: list[str] = []
+        for att, path, name, caption in zip(attachments, found, names, captions, strict=True):
+            if path is None:
+                missing.append(name)
+                continue
+            out = OutFile(path, name, caption)
+            photo = att.kind == "photo" and att.size <= PHOTO_MAX
+            replies.append(Reply(photo=out) if photo else Reply(document=out))
+        text = texts("review.files_sent", sent=len(replies), missing=missing, **closing)
+        return [*replies, Reply(text=text, choices=rows)]
+
+    return send
+
+
+def _on_disk(data_dir: Path, attachments: list[Attachment]) -> list[Path | None]:
+    """Each attachment's file under DATA_DIR, None when it is not there (or not under it)."""
+    root = data_dir.resolve()
+    found: list[Path | None] = []
+    for att in attachments:
+        path = (root / att.path).resolve()
+        found.append(path if path.is_relative_to(root) and path.is_file() else None)
+    return found

@@ -239,6 +239,17 @@ class AnswerRepository:
         )
         return [_answer(r) for r in rows]
 
+    async def next_with_status(self, status: AnswerStatus, after: Answer) -> Answer | None:
+        """The answer with `status` that comes after `after` in the order /duyet shows them (sent
+        earliest first), or, past the last, the first one again; never `after` itself."""
+        sent = utc_iso(after.sent_at)
+        row = await self._db.fetch_one(
+            "SELECT * FROM answers WHERE status = ? AND id != ?"
+            " ORDER BY (sent_at > ? OR (sent_at = ? AND id > ?)) DESC, sent_at, id LIMIT 1",
+            (status.value, after.id, sent, sent, after.id),
+        )
+        return _answer(row) if row else None
+
     async def count_with_status(self, status: AnswerStatus) -> int:
         value = await self._db.fetch_value(
             "SELECT count(*) FROM answers WHERE status = ?", (status.value,)

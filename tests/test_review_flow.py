@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+from bot.chat import Attachment, Reply
 from bot.clock import FrozenClock
 from bot.domain import Repeat, Role
+from bot.files import store
 from bot.publishing import publish
 from bot.services import Services
 from handlers.routes import build_router
@@ -162,3 +164,138 @@ async def test_accepting_an_answer_already_accepted_says_so(org: Services) -> No
     assert again.text == "Báo cáo này đã được chấp nhận lúc 9:00 1/3/2024, không cần làm gì thêm."
     [returned] = await office.presses("↩️ Trả lại")
     assert "đã được chấp nhận" in returned.text and "thay đổi" not in returned.text
+
+
+async def _sends_evidence(org: Services, person: Person, *files: tuple[str, str, bytes]) -> None:
+    """The unit answers II.2 "done" with these (kind, name, content) files as its evidence, kept
+    as the channel keeps them (a Telegram photo has no name of its own)."""
+    await person.says("/baocao II.2")
+    await person.presses("Hoàn thành")
+    await person.presses("Bỏ qua")
+    for i, (kind, name, content) in enumerate(files):
+        path, digest = await store(org.data_dir, content, name or None, ".jpg")
+        mime = "image/jpeg" if name.endswith(".jpg") or not name else "application/pdf"
+        await person._send(
+            attachment=Attachment(kind, f"file-{i}", name or None, mime, len(content), path, digest)
+        )
+    await person.presses("✅ Xong" if files else "Bỏ qua")
+    await person.presses("📤 Gửi báo cáo")
+
+
+async def _press_on(person: Person, reply: Reply, label: str) -> list[Reply]:
+    """Press a button of this message; as the channel does, the message loses its buttons."""
+    [value] = [c.value for row in reply.choices for c in row if c.label == label]
+    person.inbox[person.inbox.index(reply)] = Reply(text=reply.text)
+    return await person._send(choice=value)
+
+
+def _labels(reply: Reply) -> list[str]:
+    return [c.label for row in reply.choices for c in row]
+
+
+async def test_the_office_opens_the_files_chi_bo_van_phong_sent_as_evidence(
+    org: Services,
+) -> None:
+    await member(org, "CBVP", "1", "An")
+    await member(org, "VP", "9", "Văn phòng", Role.OFFICE)
+    await publish(org, await draft(org, task("II.2", "Trang trí", due=date(2024, 5, 10))))
+    router = build_router(org)
+    an, office = Person(router, "1"), Person(router, "9")
+    await _sends_evidence(
+        org, an, ("document", "bien-ban.jpg", b"bien ban"), ("photo", "", b"anh pano")
+    )
+    _, card = await office.says("/duyet")
+    assert _labels(card) == ["✅ Chấp nhận", "↩️ Trả lại", "🕘 Lịch sử", "📎 Xem tệp (2)"]
+    document, photo, then = await _press_on(office, card, "📎 Xem tệp (2)")
+    assert document.document is not None and document.document.file_name == "bien-ban.jpg"
+    assert document.document.path.read_bytes() == b"bien ban"
+    assert document.document.caption == "📎 bien-ban.jpg · Chi bộ Văn phòng, II.2 (1/2)"
+    assert photo.photo is not None and photo.photo.path.read_bytes() == b"anh pano"
+    assert photo.photo.file_name == "minh-chung-2.jpg"  # not the sha256 it is kept under
+    assert photo.photo.caption == "📎 Chi bộ Văn phòng, II.2 (2/2)"
+    # the card lost its buttons when pressed: the line after the files carries them on
+    assert "2 tệp minh chứng của <b>Chi bộ Văn phòng</b> (II.2)" in then.text
+    assert _labels(then) == ["✅ Chấp nhận", "↩️ Trả lại", "🕘 Lịch sử"]
+    [done] = await _press_on(office, then, "✅ Chấp nhận")
+    assert "Đã chấp nhận báo cáo II.2 của Chi bộ Văn phòng" in done.text
+
+
+async def test_a_file_gone_from_the_disk_is_excused_and_the_others_still_come(
+    org: Services,
+) -> None:
+    await member(org, "CBVP", "1", "An")
+    await member(org, "VP", "9", "Văn phòng", Role.OFFICE)
+    await publish(org, await draft(org, task("II.2", "Trang trí", due=date(2024, 5, 10))))
+    router = build_router(org)
+    an, office = Person(router, "1"), Person(router, "9")
+    await _sends_evidence(
+        org, an, ("document", "bien-ban.pdf", b"%PDF"), ("document", "anh.jpg", b"anh")
+    )
+    answer = await org.repos.answers.get(1)
+    assert answer is not None
+    [kept, _] = await org.repos.answers.attachments(answer.data["values"]["evidence"])
+    (org.data_dir / kept.path).unlink()
+    await office.says("/duyet")
+    sent, sorry = await office.presses("📎 Xem tệp (2)")
+    assert sent.document is not None and sent.document.file_name == "anh.jpg"
+    assert sorry.text == (
+        "📎 Trên đây là 1 tệp minh chứng của <b>Chi bộ Văn phòng</b> (II.2).\n"
+        "Xin lỗi, không còn tệp <b>bien-ban.pdf</b> trên máy chủ nên bot không gửi được."
+        " Nếu cần, xin đề nghị đơn vị gửi lại."
+    )
+    assert "✅ Chấp nhận" in _labels(sorry)
+
+
+async def test_after_reading_the_history_the_office_accepts_from_the_history_message(
+    org: Services,
+) -> None:
+    """Pressing "history" takes the buttons off the card: the history carries them on, and the
+    decision leads to the next answer waiting."""
+    await member(org, "CBVP", "1", "An")
+    await member(org, "CBBAO", "2", "Bình")
+    await member(org, "VP", "9", "Văn phòng", Role.OFFICE)
+    await publish(org, await draft(org, task("II.2", "Trang trí", due=date(2024, 5, 10))))
+    router = build_router(org)
+    an, binh, office = Person(router, "1"), Person(router, "2"), Person(router, "9")
+    await _sends_evidence(org, an, ("document", "bien-ban.pdf", b"%PDF"))
+    await _sends_evidence(org, binh)
+    _, card, _ = await office.says("/duyet")
+    [history] = await _press_on(office, card, "🕘 Lịch sử")
+    assert _labels(history) == [
+        "✅ Chấp nhận",
+        "↩️ Trả lại",
+        "📎 Xem tệp (1)",
+        "➡️ Báo cáo tiếp theo",
+    ]
+    [done] = await _press_on(office, history, "✅ Chấp nhận")
+    assert "Đã chấp nhận báo cáo II.2 của Chi bộ Văn phòng" in done.text
+    answer = await org.repos.answers.get(1)
+    assert answer is not None and answer.status is AnswerStatus.ACCEPTED
+    [following] = await office.presses("➡️ Báo cáo tiếp theo")
+    assert "<b>Chi bộ Báo Lào Cai</b> · Trang trí (II.2)" in following.text
+    assert "📎 Xem tệp" not in " ".join(_labels(following))  # Bình sent no file
+    [history] = await office.presses("🕘 Lịch sử")
+    assert _labels(history) == ["✅ Chấp nhận", "↩️ Trả lại"]  # nothing else waits
+    await office.presses("↩️ Trả lại")
+    [returned] = await office.says("Thiếu ảnh")
+    assert "Đã trả lại báo cáo II.2 của Chi bộ Báo Lào Cai" in returned.text
+    assert returned.choices == ()
+
+
+async def test_the_history_of_an_answer_changed_since_its_card_offers_no_decision(
+    org: Services,
+) -> None:
+    await member(org, "CBVP", "1", "An")
+    await member(org, "VP", "9", "Văn phòng", Role.OFFICE)
+    router = build_router(org)
+    an, office = Person(router, "1"), Person(router, "9")
+    await _sent_count(org, an, "12")
+    await office.says("/duyet")
+    await an.presses("✏️ Sửa")
+    await an.says("13")
+    await an.presses("Bỏ qua")
+    await an.presses("📤 Gửi báo cáo")
+    [history] = await office.presses("🕘 Lịch sử")
+    assert "13" in history.text and history.choices == ()
+    [nothing] = await office._send(choice="rv:nxt:1")
+    assert nothing.text == "Không còn báo cáo nào khác chờ duyệt. 👍"
