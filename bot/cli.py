@@ -49,7 +49,6 @@ from storage.units import UnitRepository
 
 T = TypeVar("T")
 
-SANDBOX_BOT_USERNAME = "dondoc_sandbox_bot"
 BOT_USERNAME_ENV = "DONDOC_BOT_USERNAME"
 GET_ME_TIMEOUT = 5.0
 _USERNAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]{3,31}$")
@@ -201,16 +200,30 @@ def _tree(units: Sequence[Unit]) -> list[tuple[Unit, int]]:
     return out
 
 
+def sandbox_bot_username() -> str:
+    """The sandbox bot's username, as the emulator `dondoc run` starts answers getMe for the
+    sandbox token (bot/runner.py): dondoc1000000001_bot."""
+    from bot.runner import SANDBOX_TOKEN
+    from bot.sandbox.telegram_emulator import TelegramEmulator
+
+    bot = TelegramEmulator().bot(SANDBOX_TOKEN)
+    assert bot is not None and bot.account.user.username
+    return bot.account.user.username
+
+
 def resolve_bot_username(settings: Settings, option: str | None) -> str | None:
-    """--bot, else $DONDOC_BOT_USERNAME, else getMe with the token, else the sandbox bot's name
-    when there is no token; None when getMe fails."""
+    """--bot, else $DONDOC_BOT_USERNAME, else the sandbox bot's name when there is no token at
+    all (the sandbox), else getMe with the Telegram token; None when getMe fails or there is
+    no Telegram bot (a Zalo token only)."""
     if option:
         return option
     env = os.environ.get(BOT_USERNAME_ENV, "").strip().removeprefix("@")
     if env:
         return env
+    if settings.sandbox:
+        return sandbox_bot_username()
     if settings.telegram_token is None:
-        return SANDBOX_BOT_USERNAME
+        return None
     try:
         response = httpx.get(
             f"{settings.telegram_api_url}{settings.telegram_token}/getMe", timeout=GET_ME_TIMEOUT
@@ -392,7 +405,7 @@ def invite_create(
     invite, found = created
     username = resolve_bot_username(settings, username_option)
     if username is None:
-        say("cli.no_bot_username", err=True)
+        say("cli.no_bot_username", err=True, token=settings.telegram_token is not None)
     if as_json:
         print_json(_invite_json(invite, found, settings, now, username))
         return
@@ -513,7 +526,7 @@ def invite_sheet(
         raise typer.BadParameter(text("cli.not_a_file", path=font), param_hint="--font")
     username = resolve_bot_username(settings, _bot_username_option(bot))
     if username is None:
-        fail(text("cli.sheet_needs_bot_username"))
+        fail(text("cli.sheet_needs_bot_username", token=settings.telegram_token is not None))
     font_path = font or find_font()
     if font_path is None:
         say("cli.no_font", err=True)

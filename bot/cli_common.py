@@ -49,11 +49,25 @@ def fail(message: str, code: int = 1) -> NoReturn:
 
 
 def settings_or_exit() -> Settings:
-    """The settings, or one line on stderr and exit 2."""
+    """The settings, or one line on stderr and exit 2; with the clock the running product uses
+    for this database (`product_settings`)."""
     try:
-        return load_settings()
+        settings = load_settings()
     except SettingsError as exc:
         fail(str(exc), 2)
+    return product_settings(settings)
+
+
+def product_settings(settings: Settings) -> Settings:
+    """The settings as `dondoc run` uses them for the same database (bot/runner.py): with no
+    token, the sandbox's clock (DONDOC_CLOCK, else where the sandbox clock was left, kept
+    beside its database, else the sample's start), so that the commands see the invites, the
+    deadlines and the reminders of the sandbox at the sandbox's time, not today's."""
+    if not settings.sandbox:
+        return settings
+    from bot.sandbox.demo import with_sandbox_clock
+
+    return with_sandbox_clock(settings)
 
 
 def texts_for(settings: Settings) -> Texts:

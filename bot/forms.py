@@ -7,8 +7,9 @@ text is the office's own words from the plan file, shown as written."""
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass, field, replace
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
@@ -273,6 +274,259 @@ def custom_form(name: str, data: Any) -> FormSpec:
         g = model.group
         group = GroupSpec(g.name, tuple(_field(f) for f in g.fields), g.min, g.max, g.item)
     return FormSpec(name, model.title, tuple(_field(f) for f in model.fields), group)
+
+
+# Checking a custom form at import -------------------------------------------------------------
+
+FIELD_KEYS = tuple(_FieldModel.model_fields)
+GROUP_KEYS = tuple(_GroupModel.model_fields)
+FORM_KEYS = tuple(_FormModel.model_fields)
+KINDS: tuple[str, ...] = get_args(Kind)
+# Keys people write for the ones a form has ("type" for "kind"...), suggested when unknown.
+_KEY_ALIASES = {
+    "type": "kind",
+    "label": "prompt",
+    "question": "prompt",
+    "text": "prompt",
+    "choices": "options",
+    "values": "options",
+    "items": "fields",
+    "min_items": "min",
+    "max_items": "max",
+}
+_LIMITS = {"greater_than_equal": "ge", "less_than_equal": "le", "greater_than": "gt"}
+_TYPE_CODES = {
+    "string_type": "not_text",
+    "int_type": "not_whole",
+    "int_parsing": "not_whole",
+    "int_from_float": "not_whole",
+    "float_type": "not_number",
+    "float_parsing": "not_number",
+    "bool_type": "not_bool",
+    "bool_parsing": "not_bool",
+    "list_type": "not_list",
+    "model_type": "not_mapping",
+    "dict_type": "not_mapping",
+    "model_attributes_type": "not_mapping",
+}
+
+
+@dataclass(frozen=True)
+class FormProblem:
+    """One problem of a custom form: where it is inside the form (`loc`: keys and indexes, as
+    in the plan file), the question it is in (its name, its number from 1, in the group or not),
+    and what is wrong: a code and its values (the message `form_<code>` of
+    messages/vi/plan_file.j2)."""
+
+    loc: tuple[str | int, ...]
+    code: str
+    values: dict[str, Any] = field(default_factory=dict)
+    question: str = ""
+    number: int = 0
+    in_group: bool = False
+
+
+def check_custom_form(data: Any) -> list[FormProblem]:
+    """Every problem of a form written in a plan file, so that a plan is refused at import
+    rather than when a unit opens the form: what `custom_form` refuses (the shape, the types,
+    a choice without 2 to 12 options, min above max, field names used twice, a form without
+    questions) and what would fail or mislead later (an empty or repeated option, a group's min
+    above its max, a text starting with "@", which the bot reads as the key of its own message).
+    Empty when `custom_form(name, data)` gives a form that works."""
+    problems: list[FormProblem] = []
+    failed = False
+    try:
+        _FormModel.model_validate(data)
+    except ValidationError as exc:
+        failed = True
+        for err in exc.errors():
+            if err["type"] != "value_error":  # the model's own rules: checked below, each one
+                problems.append(_from_pydantic(data, err))
+    if isinstance(data, dict):
+        problems.extend(_rules(data))
+    if failed and not problems:
+        problems.append(_at(data, (), "invalid", value=""))
+    return sorted(problems, key=lambda p: _order(data, p.loc))
+
+
+def _order(data: Any, loc: tuple[str | int, ...]) -> tuple[str, ...]:
+    """Problems in the order of the form: its keys as written, then the questions'."""
+    keys: list[str] = []
+    node = data
+    for part in loc:
+        if isinstance(node, dict) and part in node:
+            keys.append(f"{list(node).index(part):04d}")
+            node = node[part]
+        elif isinstance(node, list) and isinstance(part, int) and part < len(node):
+            keys.append(f"{part:04d}")
+            node = node[part]
+        else:
+            keys.append("9999")
+            node = None
+    return tuple(keys)
+
+
+def _question(data: Any, loc: tuple[str | int, ...]) -> tuple[str, int, bool]:
+    """The question a place is in: (its name as written, its number from 1, in the group)."""
+    in_group = loc[:1] == ("group",)
+    rest = loc[1:] if in_group else loc
+    if len(rest) < 2 or rest[0] != "fields" or not isinstance(rest[1], int):
+        return "", 0, in_group
+    parent = data.get("group") if in_group and isinstance(data, dict) else data
+    items = parent.get("fields") if isinstance(parent, dict) else None
+    item = items[rest[1]] if isinstance(items, list) and rest[1] < len(items) else None
+    name = item.get("name") if isinstance(item, dict) else None
+    return (name if isinstance(name, str) else ""), rest[1] + 1, in_group
+
+
+def _at(data: Any, loc: tuple[str | int, ...], code: str, **values: Any) -> FormProblem:
+    question, number, in_group = _question(data, loc)
+    return FormProblem(loc, code, values, question, number, in_group)
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    text = " ".join(str(value).split())
+    return text if len(text) <= 60 else text[:59] + "…"
+
+
+def _keys_at(loc: tuple[str | int, ...]) -> tuple[str, ...]:
+    """The keys a mapping at `loc` (the parent of an unknown key) may have."""
+    if loc == ():
+        return FORM_KEYS
+    if loc == ("group",):
+        return GROUP_KEYS
+    return FIELD_KEYS
+
+
+def _from_pydantic(data: Any, err: Any) -> FormProblem:
+    loc: tuple[str | int, ...] = tuple(err["loc"])
+    kind = err["type"]
+    ctx = err.get("ctx") or {}
+    key = next((str(p) for p in reversed(loc) if isinstance(p, str)), "")
+    value = _shown(err.get("input"))
+    if kind == "missing":
+        return _at(data, loc, "required", key=key)
+    if kind == "extra_forbidden":
+        known = _keys_at(loc[:-1])
+        alias = _KEY_ALIASES.get(key.lower())
+        close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
+        suggestion = alias if alias in known else (close[0] if close else "")
+        return _at(data, loc, "unknown_key", key=key, suggestion=suggestion, known=", ".join(known))
+    if kind == "literal_error":
+        return _at(data, loc, "bad_kind", value=value, known=", ".join(KINDS))
+    if kind == "string_pattern_mismatch":
+        return _at(data, loc, "bad_name", value=value)
+    if kind == "string_too_short":
+        return _at(data, loc, "empty", key=key)
+    if kind == "string_too_long":
+        return _at(data, loc, "too_long", key=key, limit=ctx.get("max_length"))
+    if kind == "too_short":
+        return _at(data, loc, "group_no_questions" if loc[:1] == ("group",) else "no_questions")
+    if kind == "too_long":
+        return _at(data, loc, "too_many", key=key, limit=ctx.get("max_length"))
+    if kind in _LIMITS:
+        bound = ctx.get(_LIMITS[kind])
+        code = "too_large" if kind == "less_than_equal" else "too_small"
+        return _at(data, loc, code, key=key, value=value, limit=bound)
+    if kind in _TYPE_CODES:
+        return _at(data, loc, _TYPE_CODES[kind], key=key, value=value)
+    return _at(data, loc, "invalid", value=value)
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return float(value)
+    if isinstance(value, str):
+        try:
+            return float(value)
+        except ValueError:
+            return None
+    return None
+
+
+def _starts_with_at(value: Any) -> bool:
+    return isinstance(value, str) and value.strip().startswith("@")
+
+
+def _same(option: str) -> str:
+    """Two options a person cannot tell apart: the same words, whatever the case and spaces."""
+    return " ".join(option.casefold().split())
+
+
+def _words(data: Any, parent: dict[str, Any], loc: tuple[str | int, ...]) -> list[FormProblem]:
+    """A title, prompt or item the office wrote: not blank (the too-short text is pydantic's),
+    and not "@…" (the bot reads that as the key of its own message)."""
+    key = str(loc[-1])
+    value = parent.get(key)
+    if not isinstance(value, str):
+        return []
+    if value and not value.strip():
+        return [_at(data, loc, "empty", key=key)]
+    if _starts_with_at(value):
+        return [_at(data, loc, "at_sign", key=key, value=_shown(value))]
+    return []
+
+
+def _rules(data: dict[str, Any]) -> list[FormProblem]:
+    """The rules beyond each value's type, checked on what is there even when other parts of
+    the form are wrong, so that every problem is found at once."""
+    found: list[FormProblem] = []
+    found.extend(_words(data, data, ("title",)))
+    group = data.get("group")
+    if not data.get("fields") and group is None:
+        found.append(_at(data, ("fields",), "no_questions"))
+    lists: list[tuple[tuple[str | int, ...], Any]] = [(("fields",), data.get("fields"))]
+    if isinstance(group, dict):
+        lists.append((("group", "fields"), group.get("fields")))
+        found.extend(_words(data, group, ("group", "item")))
+        low, high = _number(group.get("min")), _number(group.get("max"))
+        if low is not None and high is not None and low > high:
+            found.append(
+                _at(data, ("group", "min"), "group_min_max", low=_shown(low), high=_shown(high))
+            )
+    names: dict[str, int] = {}
+    for prefix, items in lists:
+        if not isinstance(items, list):
+            continue
+        for i, item in enumerate(items):
+            if not isinstance(item, dict):
+                continue
+            loc = (*prefix, i)
+            name = item.get("name")
+            if isinstance(name, str):
+                if name in names:
+                    found.append(
+                        _at(data, (*loc, "name"), "duplicate_name", name=name, first=names[name])
+                    )
+                else:
+                    names[name] = i + 1
+            found.extend(_words(data, item, (*loc, "prompt")))
+            low, high = _number(item.get("min")), _number(item.get("max"))
+            if low is not None and high is not None and low > high:
+                bounds = {"low": _shown(low), "high": _shown(high)}
+                found.append(_at(data, (*loc, "min"), "min_max", **bounds))
+            options = item.get("options", [])
+            if item.get("kind") != "choice" or not isinstance(options, list):
+                continue
+            if not 2 <= len(options) <= 12:
+                found.append(_at(data, (*loc, "options"), "choice_options", count=len(options)))
+            seen: set[str] = set()
+            for n, option in enumerate(options):
+                if not isinstance(option, str):
+                    continue  # not text: reported with its type
+                where = (*loc, "options", n)
+                if not option.strip():
+                    found.append(_at(data, where, "empty_option", position=n + 1))
+                elif _starts_with_at(option):
+                    found.append(_at(data, where, "at_sign", key="options", value=_shown(option)))
+                elif _same(option) in seen:
+                    found.append(_at(data, where, "duplicate_option", option=_shown(option)))
+                seen.add(_same(option))
+    return found
 
 
 def resolve_form(name: str, plan_forms: dict[str, Any], quota: Quota) -> FormSpec:

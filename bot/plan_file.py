@@ -42,6 +42,9 @@ Rules:
   reads as a kind word (e.g. a unit coded "BAN") must be written as `{units: [BAN]}`.
 * Checked against the database: unit codes of audience, lead and support exist; a custom form is
   defined in `forms`; refs are unique; due is not before start; quota per_unit_min <= per_unit_max.
+* Every custom form in `forms` is checked as a unit would open it (`bot.forms.check_custom_form`:
+  keys and types, a choice's 2 to 12 distinct options, field names used once, min <= max...),
+  used by a task or not; each problem names the form and the question.
 
 Every problem is collected, not just the first, as a `PlanError(file, location, field, reason)`:
 location "dòng N" is the line in the YAML file (from the composed node tree) or the row of the Excel
@@ -72,6 +75,7 @@ from pydantic import BaseModel, ConfigDict, PlainValidator, TypeAdapter, Validat
 from pydantic_core import PydanticCustomError
 
 from bot.domain import Audience, Plan, PlanStatus, Quota, ReminderPolicy, Repeat, Unit, UnitKind
+from bot.forms import check_custom_form
 from bot.timeexpr import WhenError, find_recurrence, format_date, parse_when
 from bot.units_import import parse_kind
 from messages import Texts, plain
@@ -810,6 +814,8 @@ async def _convert(data: object, units: _Units, report: _Report, source: str) ->
             forms = _jsonable(_FORMS.validate_python(data["forms"]))
         except ValidationError as exc:
             _report_validation(report, exc, ("forms",), None)
+        else:
+            _check_forms(forms, report)
 
     raw_tasks = data.get("tasks")
     tasks: list[NewTask] = []
@@ -849,6 +855,26 @@ async def _convert(data: object, units: _Units, report: _Report, source: str) ->
         forms=forms,
         tasks=tuple(tasks),
     )
+
+
+def _check_forms(forms: Mapping[str, Any], report: _Report) -> None:
+    """Every custom form, as a unit would open it: a bad one refuses the plan now (each problem
+    named with its form and question), not when a unit reports, the office reviews or exports."""
+    for name, form in forms.items():
+        for problem in check_custom_form(form):
+            where = report.texts(
+                "plan_file.form_where",
+                form=name,
+                question=problem.question,
+                number=problem.number,
+                group=problem.in_group,
+            )
+            report.add(
+                ("forms", name, *problem.loc),
+                f"form_{problem.code}",
+                where=plain(where),
+                **problem.values,
+            )
 
 
 _WINDOW_FIELDS = frozenset({"start", "due", "when", "repeat"})

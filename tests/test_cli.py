@@ -362,7 +362,8 @@ def test_invite_create_prints_code_unit_role_expiry_and_sandbox_link(
     assert (created["uses"], created["max_uses"], created["state"]) == (0, 1, "active")
     assert created["expires"] == "20/4/2024 14:30"  # 14 days by default
     assert created["expires_at"] == "2024-04-20T14:30:00+07:00"
-    assert created["link"] == f"https://t.me/dondoc_sandbox_bot?start={code}"
+    # no token: the sandbox bot, named as the emulator `dondoc run` starts names it (getMe)
+    assert created["link"] == f"https://t.me/dondoc1000000001_bot?start={code}"
     assert created["start"] == f"/start {code}"
     text = ok("invite", "create", "--unit", "CB01", "--role", "deputy", "--uses", "3").stdout
     lines = text.splitlines()
@@ -376,7 +377,7 @@ def test_invite_create_prints_code_unit_role_expiry_and_sandbox_link(
     ]
     assert "số người:    3" in text
     assert "hạn dùng:    20/4/2024 14:30" in text
-    assert re.search(r"https://t\.me/dondoc_sandbox_bot\?start=\S{16}", text)
+    assert re.search(r"https://t\.me/dondoc1000000001_bot\?start=\S{16}", text)
 
 
 @pytest.mark.parametrize(
@@ -465,6 +466,58 @@ def test_invite_create_takes_the_bot_from_the_option_then_the_environment(
     assert created["link"].startswith("https://t.me/option_bot?start=")
     result = cli("invite", "create", "--unit", "CB01", "--role", "secretary", "--bot", "a b")
     assert result.exit_code == 2
+
+
+def _seed_sandbox() -> list[str]:
+    """The sandbox database as `dondoc run` seeds it, on the sandbox's clock; the spare invites'
+    codes."""
+    from bot.clock import FrozenClock
+    from bot.sandbox.seed import sandbox_start, seed_if_empty
+    from bot.services import Repos, Services
+    from messages import Texts
+
+    settings = load_settings()
+
+    async def go() -> list[str]:
+        db = await Database.open(settings.db_path)
+        try:
+            clock = FrozenClock(settings.tz, sandbox_start(settings.tz))
+            services = Services(
+                db=db, repos=Repos.on(db), texts=Texts("vi", settings.tz), clock=clock
+            )
+            return [i.code for i in await seed_if_empty(services)]
+        finally:
+            await db.close()
+
+    return asyncio.run(go())
+
+
+def test_on_the_sandbox_database_the_commands_use_the_sandbox_clock_and_bot() -> None:
+    """No token: `dondoc run` plays the sandbox on its own clock (1/4/2024 8:30, then where it
+    was left) with the emulator's bot; the commands on its database see the same."""
+    spare = _seed_sandbox()
+    assert spare
+    listed = {i["code"]: i for i in as_json("invite", "list")}
+    assert {listed[code]["state"] for code in spare} == {"active"}  # not today's clock
+    text = ok("invite", "list").stdout
+    assert "hết hạn" not in text
+    created = as_json("invite", "create", "--unit", "CBVP", "--role", "secretary")
+    assert created["expires"] == "15/4/2024 8:30"  # 14 days from the sandbox's 1/4/2024 8:30
+    assert created["link"].startswith("https://t.me/dondoc1000000001_bot?start=")
+    # the sandbox clock as the page left it (bot/sandbox/demo.py keeps it beside the database)
+    settings = load_settings()
+    clock = settings.db_path.with_suffix(".clock")
+    clock.write_text("2025-05-02T09:00:00+07:00", encoding="utf-8")
+    listed = {i["code"]: i for i in as_json("invite", "list")}
+    assert {listed[code]["state"] for code in spare} == {"expired"}  # 365 days after 1/4/2024
+
+
+def test_with_a_zalo_token_only_there_is_no_t_me_link(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DONDOC_ZALO_TOKEN", "123:zalo-token")
+    ok("units", "import", DATA / "units_comma.csv")
+    result = ok("invite", "create", "--unit", "CB01", "--role", "secretary", "--json")
+    assert json.loads(result.stdout)["link"] is None
+    assert "Chưa đặt DONDOC_TELEGRAM_TOKEN" in result.stderr
 
 
 class _GetMe(BaseHTTPRequestHandler):

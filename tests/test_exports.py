@@ -28,7 +28,10 @@ from bot.chat import Attachment, ChannelName, Inbound
 from bot.clock import FrozenClock
 from bot.domain import Plan, Role, UnitKind
 from bot.exports import ExportKind, Letterhead, export, jobs
-from bot.exports.docx import template_path
+from bot.exports.csv import cell_text
+from bot.exports.docx import cited_date, template_path
+from bot.exports.views import Column, Table
+from bot.exports.xlsx import XlsxBook
 from bot.publishing import publish
 from bot.services import Repos, Services
 from bot.settings import load_settings
@@ -259,7 +262,11 @@ async def test_excel_answers_sheet_has_every_version_with_files_and_the_offices_
     world: World, tmp_path: Path
 ) -> None:
     wb = openpyxl.load_workbook(await _export(world, tmp_path, ExportKind.XLSX, "x.xlsx"))
-    rows = [{k: c.value for k, c in r.items()} for r in _records(wb["Báo cáo"])]
+    records = _records(wb["Báo cáo"])
+    rows = [{k: c.value for k, c in r.items()} for r in records]
+    # real date cells, shown as chat writes them: "9:00 1/3/2024", no leading zeros
+    assert {r["Thời gian"].number_format for r in records} == {"h:mm d/m/yyyy"}
+    assert all(r["Thời gian"].is_date for r in records)
     count_an = [r for r in rows if r["Mã việc"] == "II.9" and r["Đơn vị"] == "Chi bộ Văn phòng"]
     assert [r["Hoạt động"] for r in count_an] == [
         "Gửi",
@@ -349,6 +356,39 @@ async def test_excel_summary_and_units(world: World, tmp_path: Path) -> None:
     assert "CBTS" not in units  # it reports to DBPT: the office's plan is not its own
 
 
+def test_excel_dates_are_real_dates_written_as_chat_writes_them(tmp_path: Path) -> None:
+    book = XlsxBook()
+    book.begin(
+        Table(
+            "t",
+            "Ngày",
+            "Tiêu đề",
+            "",
+            (Column("Lúc", kind="datetime"), Column("Ngày", kind="date")),
+        )
+    )
+    book.rows([[datetime(2024, 4, 1, 8, 33), date(2024, 4, 1)]])
+    book.end()
+    book.save(tmp_path / "d.xlsx")
+    ws = openpyxl.load_workbook(tmp_path / "d.xlsx")["Ngày"]
+    at, day = ws["A5"], ws["B5"]
+    assert (at.value, at.number_format, at.is_date) == (
+        datetime(2024, 4, 1, 8, 33),
+        "h:mm d/m/yyyy",  # 8:33 1/4/2024, the order and the zeros of chat
+        True,
+    )
+    assert (day.value, day.number_format, day.is_date) == (datetime(2024, 4, 1), "d/m/yyyy", True)
+
+
+def test_csv_and_word_dates() -> None:
+    assert cell_text(datetime(2024, 4, 1, 8, 33)) == "8:33 1/4/2024"  # as chat: vn_datetime
+    assert cell_text(date(2024, 4, 1)) == "1/4/2024"
+    # a cited document's date keeps the zeros of Hướng dẫn 36-HD/VPTW (day < 10, month < 3)
+    assert cited_date(date(2024, 1, 5)) == "05/01/2024"
+    assert cited_date(date(2018, 4, 3)) == "03/4/2018"
+    assert cited_date(date(2024, 11, 20)) == "20/11/2024"
+
+
 # CSV -----------------------------------------------------------------------------------------
 
 
@@ -382,7 +422,9 @@ async def test_csv_of_one_view(world: World, tmp_path: Path) -> None:
     rows = _csv(path.read_bytes())
     assert rows[0][:3] == ["STT", "Mã việc", "Nội dung việc"]
     late = [r for r in rows if r[4] == "Chi bộ Sở Tài chính"]
-    assert late and late[0][7] == "7/3/2024 10:30" and late[0][9] == "Có"
+    assert late and late[0][7] == "10:30 7/3/2024" and late[0][9] == "Có"  # as chat writes it
+    first = next(r for r in rows if r[4] == "Chi bộ Văn phòng" and r[1] == "II.9")
+    assert first[7] == "9:00 1/3/2024"
 
 
 # Word ----------------------------------------------------------------------------------------

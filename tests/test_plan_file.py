@@ -20,7 +20,7 @@ from typer.testing import CliRunner, Result
 
 from bot.cli_plan import plan_app
 from bot.domain import Audience, PlanStatus, Quota, ReminderPolicy, Repeat, UnitKind
-from bot.forms import resolve_form
+from bot.forms import check_custom_form, custom_form, resolve_form
 from bot.plan_file import (
     PlanFileError,
     import_plan,
@@ -30,6 +30,7 @@ from bot.plan_file import (
 )
 from bot.services import Services
 from bot.settings import load_settings
+from messages import Texts
 from storage.db import Database
 from storage.units import UnitRepository
 from tests.conftest import SAMPLE_UNITS, START
@@ -228,15 +229,116 @@ async def test_a_custom_form_named_in_forms_is_accepted_and_kept(
         tmp_path,
         "forms.yaml",
         "plan: {number: 1-KH, title: T, issued: 2024-01-05}\n"
-        "forms:\n  bai_tap_san: {fields: [{name: tieu_de, type: text, max: 200}]}\n"
+        "forms:\n  bai_tap_san: {title: Bài viết, fields: [{name: tieu_de, kind: text,"
+        " prompt: Tên bài viết, max_length: 200}]}\n"
         "tasks:\n  - {ref: '1', title: A, due: 2024-03-31, audience: all, form: bai_tap_san}\n",
     )
     plan = await import_plan(org, path)
-    assert await org.repos.plans.forms(plan.id) == {
-        "bai_tap_san": {"fields": [{"name": "tieu_de", "type": "text", "max": 200}]}
+    forms = await org.repos.plans.forms(plan.id)
+    assert forms == {
+        "bai_tap_san": {
+            "title": "Bài viết",
+            "fields": [
+                {"name": "tieu_de", "kind": "text", "prompt": "Tên bài viết", "max_length": 200}
+            ],
+        }
     }
     [task] = await org.repos.plans.tasks(plan.id)
     assert task.form == "bai_tap_san"
+    assert resolve_form(task.form, forms, Quota()).fields[0].prompt == "Tên bài viết"
+
+
+async def test_a_bad_custom_form_refuses_the_plan_naming_the_form_and_the_problem(
+    org: Services,
+) -> None:
+    errors = await _errors(org, BAD / "bad_forms.yaml")
+    reasons = [e.reason for e in errors]
+    assert reasons[0] == (
+        'Biểu mẫu "cu_di_hoc", câu 2 (chuc_vu): câu chọn (choice) cần từ 2 đến 12 lựa chọn'
+        " trong options, đang có 0."
+    )
+    assert 'câu 3 (ho_ten): tên "ho_ten" đã dùng cho câu 1' in reasons[1]
+    assert reasons[2].endswith('không có trường "type"; có phải là "kind"?')
+    assert 'Biểu mẫu "khong_dung", nhóm lặp lại: nhóm chưa có câu hỏi nào' in reasons[-1]
+    with pytest.raises(PlanFileError):  # all or nothing
+        await import_plan(org, BAD / "bad_forms.yaml")
+    assert await _plan_rows(org) == 0
+
+
+@pytest.mark.parametrize(
+    ("form", "code"),
+    [
+        (
+            {"title": "T", "fields": [{"name": "a", "kind": "choice", "prompt": "P"}]},
+            "choice_options",
+        ),
+        ({"title": "T", "fields": [{"name": "a", "kind": "choce", "prompt": "P"}]}, "bad_kind"),
+        ({"title": "T", "fields": [{"name": "họ tên", "kind": "text", "prompt": "P"}]}, "bad_name"),
+        (
+            {"title": "T", "fields": [{"name": "a", "kind": "text", "prompt": "@forms.ask_note"}]},
+            "at_sign",
+        ),
+        ({"title": "T", "fields": [{"name": "a", "kind": "text", "prompt": "  "}]}, "empty"),
+        ({"title": "T", "fields": [{"name": "a", "kind": "text", "prompt": ""}]}, "empty"),
+        (
+            {
+                "title": "T",
+                "fields": [{"name": "a", "kind": "choice", "prompt": "P", "options": ["Có", ""]}],
+            },
+            "empty_option",
+        ),
+        (
+            {"title": "T", "fields": [{"name": "a", "kind": "number", "prompt": "P", "min": "x"}]},
+            "not_number",
+        ),
+        (
+            {
+                "title": "T",
+                "fields": [{"name": "a", "kind": "file", "prompt": "P", "max_files": 50}],
+            },
+            "too_large",
+        ),
+        ({"title": "T", "fields": []}, "no_questions"),
+        (
+            {
+                "title": "T",
+                "group": {
+                    "min": 3,
+                    "max": 1,
+                    "fields": [{"name": "a", "kind": "text", "prompt": "P"}],
+                },
+            },
+            "group_min_max",
+        ),
+        (
+            {
+                "title": "T",
+                "group": {
+                    "item": "@forms.entry",
+                    "fields": [{"name": "a", "kind": "text", "prompt": "P"}],
+                },
+            },
+            "at_sign",
+        ),
+        ({"fields": [{"name": "a", "kind": "text", "prompt": "P"}]}, "required"),
+        ({"title": "T", "fields": ["a"]}, "not_mapping"),
+    ],
+)
+def test_each_problem_of_a_custom_form_is_found_before_a_unit_opens_it(
+    form: dict[str, Any], code: str
+) -> None:
+    assert [p.code for p in check_custom_form(form)] == [code]
+    # the message that says it renders with the values found
+    texts = Texts("vi")
+    [problem] = check_custom_form(form)
+    assert texts(f"plan_file.form_{problem.code}", where="Biểu mẫu", **problem.values)
+
+
+def test_a_form_that_passes_the_check_opens() -> None:
+    data = yaml.safe_load(SAMPLE.read_text(encoding="utf-8"))["forms"]
+    for name, form in data.items():
+        assert check_custom_form(form) == [], name
+        assert custom_form(name, form).fields
 
 
 async def test_an_audience_mixing_kinds_and_unit_codes_is_refused(

@@ -17,7 +17,7 @@ from typing import IO, Any
 
 from bot.exports.views import Mark, Row, Table
 from bot.vntext import fold
-from messages import vn_date
+from messages import vn_date, vn_datetime
 
 ENCODING = "utf-8-sig"
 
@@ -28,7 +28,7 @@ def cell_text(value: Any) -> str:
     if isinstance(value, Mark):
         return value.text
     if isinstance(value, datetime):
-        return f"{vn_date(value)} {value.hour:02d}:{value.minute:02d}"
+        return vn_datetime(value)  # local already (views.local): "8:33 1/4/2024" as in chat
     if isinstance(value, date):
         return vn_date(value)
     if isinstance(value, float):

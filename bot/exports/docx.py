@@ -57,6 +57,13 @@ def party_date(day: date) -> dict[str, str]:
     }
 
 
+def cited_date(day: date) -> str:
+    """A cited document's date ("Kế hoạch số 185-KH/ĐUK, ngày 05/01/2024"), with the zeros of
+    the date of issue (Hướng dẫn 36-HD/VPTW): "05/01/2024", "03/4/2018", "20/4/2024"."""
+    parts = party_date(day)
+    return f"{parts['day']}/{parts['month']}/{parts['year']}"
+
+
 def issuer_code(plan_number: str) -> str:
     """The issuer's abbreviation from the plan's number: "185-KH/ĐUK" -> "ĐUK"."""
     _, slash, code = plan_number.rpartition("/")
@@ -88,7 +95,7 @@ def _common(report: Report, letterhead: Letterhead, symbol: str) -> dict[str, An
         "plan": {
             "number": plan.number,
             "title": plan.title,
-            "issued": f"{plan.issued:%d/%m/%Y}" if plan.issued else "",
+            "issued": cited_date(plan.issued) if plan.issued else "",
             "issuer": plan.issuer,
             "about": _about(report),
         },

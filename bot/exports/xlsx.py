@@ -37,6 +37,10 @@ MAX_LINES = 12  # a row grows to this many lines at most
 CHARS_PER_WIDTH = 1.15  # characters of 12 pt Times New Roman a unit of column width holds
 EMPTY_ROWS = b"<sheetData></sheetData>"
 EPOCH = date(1899, 12, 30)  # Excel's day 0 (for dates after February 1900)
+# Real date cells shown as chat writes them (messages/render.py): no leading zeros, the time
+# before the date ("8:33 1/4/2024", "20/4/2024"). "mm" right after "h" is the minutes.
+DATE_FORMAT = "d/m/yyyy"
+DATETIME_FORMAT = "h:mm d/m/yyyy"
 
 # Excel's own "good / neutral / bad" colours, and grey for what has not been reported.
 STATE_COLOURS = {
@@ -67,8 +71,8 @@ def _styles() -> dict[str, dict[str, Any]]:
         "text": base,
         "wrap": {**base, "alignment": _WRAP},
         "int": {**base, "alignment": Alignment(horizontal="center", vertical="top")},
-        "date": {**base, "number_format": "dd/mm/yyyy"},
-        "datetime": {**base, "number_format": "dd/mm/yyyy hh:mm"},
+        "date": {**base, "number_format": DATE_FORMAT},
+        "datetime": {**base, "number_format": DATETIME_FORMAT},
         "percent": {**base, "number_format": "0%"},
         "none": {**base, "alignment": _CENTRE},
     }
