@@ -25,6 +25,8 @@ class TaskLine:
     state: str  # pending | in_progress | done | late
     plan_number: str
     unit_name: str
+    # the unit's answer: submitted | accepted | returned, or '' (none, or withdrawn)
+    answer: str = ""
 
 
 def state_of(view: DeadlineView, today: date) -> str:
@@ -36,7 +38,7 @@ def state_of(view: DeadlineView, today: date) -> str:
     return d.state.value
 
 
-def line(view: DeadlineView, today: date) -> TaskLine:
+def line(view: DeadlineView, today: date, answer: str = "") -> TaskLine:
     d = view.deadline
     return TaskLine(
         deadline_id=d.id,
@@ -49,6 +51,7 @@ def line(view: DeadlineView, today: date) -> TaskLine:
         state=state_of(view, today),
         plan_number=view.plan_number,
         unit_name=view.unit_name,
+        answer=answer,
     )
 
 
@@ -74,12 +77,55 @@ def in_sight(views: list[DeadlineView], today: date) -> tuple[list[DeadlineView]
     return shown, len(views) - len(shown)
 
 
+def sent_in_sight(views: list[DeadlineView], today: date) -> list[DeadlineView]:
+    """What a list shows of a unit's sent answers: a task that does not repeat, always; of a
+    repeating task, the periods not over yet (their answer can still be changed) and its latest
+    one, not every month answered since the start."""
+    latest: dict[tuple[int, int], str] = {}
+    for v in views:
+        d = v.deadline
+        if d.period:
+            key = (d.task_id, d.unit_id)
+            latest[key] = max(d.period, latest.get(key, d.period))
+    return [
+        v
+        for v in views
+        if not v.deadline.period
+        or v.deadline.due is None
+        or v.deadline.due >= today
+        or v.deadline.period == latest[(v.deadline.task_id, v.deadline.unit_id)]
+    ]
+
+
 def report_button(texts: Texts, ln: TaskLine) -> Choice:
     """The button that opens a deadline's form, "📝 Báo cáo II.6"; a repeating task's names its
     period ("📝 Báo cáo II.2.a · tháng 4/2024")."""
     return Choice(
         texts.label("tasks.button_report", ref=ln.ref, period=ln.period), f"rep:{ln.deadline_id}"
     )
+
+
+def sent_buttons(texts: Texts, lines: list[TaskLine]) -> tuple[tuple[Choice, ...], ...]:
+    """A button per sent answer, "👁 Xem II.6", that shows it with what can still be done with
+    it (edit, withdraw: /baocao's view); two to a row, a repeating task's (naming its period)
+    a row each."""
+    out: list[tuple[Choice, ...]] = []
+    pair: list[Choice] = []
+    for ln in lines:
+        see = Choice(
+            texts.label("tasks.button_see", ref=ln.ref, period=ln.period),
+            f"rep:{ln.deadline_id}",
+        )
+        if pair and (ln.period or len(pair) == 2):
+            out.append(tuple(pair))
+            pair = []
+        if ln.period:
+            out.append((see,))
+        else:
+            pair.append(see)
+    if pair:
+        out.append(tuple(pair))
+    return tuple(out)
 
 
 def task_buttons(texts: Texts, lines: list[TaskLine]) -> tuple[tuple[Choice, ...], ...]:

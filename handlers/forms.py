@@ -283,7 +283,8 @@ def summary(
 ) -> str:
     """The answer as the person and the office read it back (under the task's name: a count the
     plan names nothing for is "Số lượng"); a count beyond the plan's bounds (kept from before
-    them) is flagged."""
+    them) is flagged. A list's entries take a line each, every value under its label: "1. Cá
+    nhân — Họ tên: …; Chức vụ: …; Đơn vị: …"."""
     lines = [
         {
             "label": prompt(ctx, f),
@@ -300,8 +301,15 @@ def summary(
         for entry in entries:
             groups.append(
                 [
-                    {"label": label(ctx, f.prompt), "value": _shown(ctx, f, entry.get(f.name))}
-                    for f in spec.group.fields
+                    {
+                        "label": label(ctx, f.prompt),
+                        # a preset's question ("@forms.ask_name"): the summary's short label
+                        "key": f.prompt.removeprefix("@forms.") if f.prompt[:1] == "@" else "",
+                        "value": _shown(ctx, f, entry.get(f.name)),
+                        # an entry's first choice ("Cá nhân") leads it, without its question
+                        "lead": i == 0 and f.kind == "choice",
+                    }
+                    for i, f in enumerate(spec.group.fields)
                     if applicable(f, entry) and entry.get(f.name) is not None
                 ]
             )

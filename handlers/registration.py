@@ -1,7 +1,8 @@
 """Registration by invite: /start <code> -> confirm the unit and role -> give a name -> registered.
 
 Choices carry values "reg:ok", "reg:cancel", "reg:keep"; anything else at a step is answered
-politely and the step is asked again."""
+politely and the step is asked again. A command other than /start and /huy meanwhile is held
+(`waiting`): the registration is said to be waiting and its question asked again."""
 
 from __future__ import annotations
 
@@ -29,6 +30,9 @@ async def start(ctx: Context) -> None:
             role=ctx.t(f"roles.{ctx.member.role.value}"),
             unit=unit.name if unit else "",
         )
+        return
+    if not code and ctx.state.flow == FLOW:  # /start alone while registering: go on with it
+        await resume(ctx)
         return
     if not code:
         ctx.say("registration.no_code")
@@ -96,6 +100,10 @@ async def _on_confirm(ctx: Context) -> None:
     if not is_name(suggested):  # a display name of digits or emoji is not offered
         suggested = ""
     ctx.go(FLOW, "name", suggested=suggested)
+    _ask_name(ctx, suggested)
+
+
+def _ask_name(ctx: Context, suggested: str) -> None:
     choices = (
         rows(ctx.button("registration.button_keep_name", "reg:keep", name=suggested))
         if suggested
@@ -173,7 +181,21 @@ async def resume(ctx: Context) -> None:
     invite = await _current_invite(ctx)
     if invite is None:
         return
+    await _ask_again(ctx, invite)
+
+
+async def _ask_again(ctx: Context, invite: Invite) -> None:
     if ctx.state.step == "name":
-        ctx.say("registration.ask_name")
+        _ask_name(ctx, str((ctx.state.data or {}).get("suggested") or ""))
     else:
         await _ask_confirm(ctx, invite)
+
+
+async def waiting(ctx: Context) -> None:
+    """A command (but /start and /huy) while registering: nothing else works before it. The
+    person is told the registration is waiting, and asked its question again."""
+    invite = await _current_invite(ctx)
+    if invite is None:
+        return
+    ctx.say("registration.waiting", step=ctx.state.step or "confirm")
+    await _ask_again(ctx, invite)

@@ -35,6 +35,7 @@ class Router:
         self._commands: dict[str, Command] = {}
         self._flows: dict[str, Step] = {}
         self._resumes: dict[str, Step] = {}
+        self._holds: dict[str, tuple[Step, frozenset[str]]] = {}
         self._choices: dict[str, Step] = {}
         self._unregistered: Step | None = None
         self._idle: Step | None = None
@@ -54,12 +55,24 @@ class Router:
             name, step, frozenset(roles) if roles else None, public, keeps_flow, refusal
         )
 
-    def flow(self, name: str, step: Step, *, resume: Step | None = None) -> None:
+    def flow(
+        self,
+        name: str,
+        step: Step,
+        *,
+        resume: Step | None = None,
+        holds: Step | None = None,
+        lets: tuple[str, ...] = (),
+    ) -> None:
         """A flow's step takes every message while the person is in it; `resume` says the
-        current question again (after another command, or /tieptuc)."""
+        current question again (after another command, or /tieptuc). `holds`: a flow that
+        must be finished or cancelled first (registration: nothing else works before it); a
+        command other than those it `lets` through goes to `holds` instead of running."""
         self._flows[name] = step
         if resume is not None:
             self._resumes[name] = resume
+        if holds is not None:
+            self._holds[name] = (holds, frozenset(lets))
 
     async def resume(self, ctx: Context) -> None:
         """/tieptuc: go back to the flow the person left waiting."""
@@ -121,6 +134,10 @@ class Router:
     async def _dispatch(self, ctx: Context) -> None:
         inbound = ctx.inbound
         if inbound.command is not None:
+            held = self._holds.get(ctx.state.flow or "")
+            if held is not None and inbound.command not in held[1]:
+                await held[0](ctx)
+                return
             command = self._commands.get(inbound.command)
             if command is None:
                 ctx.say("common.unknown_command", command=inbound.command)
@@ -133,7 +150,12 @@ class Router:
                 return
             waiting = ctx.state.flow
             await command.step(ctx)
-            if waiting is not None and ctx.state.flow == waiting and command.keeps_flow:
+            if (
+                waiting is not None
+                and ctx.state.flow == waiting
+                and command.keeps_flow
+                and held is None  # a flow that holds has asked its question itself
+            ):
                 ctx.say("common.flow_waiting")
             return
         if inbound.choice is not None and ctx.member is not None:

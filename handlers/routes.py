@@ -54,7 +54,13 @@ def build_router(services: Services) -> Router:
     router.command("kehoach", plans.list_plans, roles=plans.STAFF)
     router.choice("pub", plans.ask_publish)
     router.flow(plans.FLOW, plans.step, resume=plans.resume)
-    router.flow(registration.FLOW, registration.step, resume=registration.resume)
+    router.flow(
+        registration.FLOW,
+        registration.step,
+        resume=registration.resume,
+        holds=registration.waiting,
+        lets=("start", "huy"),
+    )
     router.unregistered(common.unregistered)
     router.idle(common.idle)
     return router

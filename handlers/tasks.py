@@ -1,13 +1,30 @@
-"""/viec: a secretary's open tasks, soonest first, with their state; and a task's details."""
+"""/viec: what a secretary's unit still owes, soonest first, with its state; then what it has
+sent (waiting for review, accepted), each with a button to see it; and a task's details."""
 
 from __future__ import annotations
 
 from bot.chat import Choice, Reply
-from bot.tasklines import in_sight, line, report_button, task_buttons
+from bot.domain import DeadlineState
+from bot.tasklines import (
+    in_sight,
+    line,
+    report_button,
+    sent_buttons,
+    sent_in_sight,
+    task_buttons,
+)
 from handlers.context import Context
+from storage.answers import AnswerStatus
+from storage.deadlines import DeadlineView
+
+MAX_SENT = 8  # sent answers listed in /viec: the rest are left for /baocao
+SENT = (AnswerStatus.SUBMITTED, AnswerStatus.ACCEPTED)
 
 
 async def my_tasks(ctx: Context) -> None:
+    """Owed first (a returned answer among them, flagged: it needs correcting), as the list
+    always was: a repeating task's periods in sight only. Then, in one short block, what has been
+    sent and is not returned: waiting for review first, then accepted."""
     member = ctx.member
     assert member is not None
     if not member.role.answers_for_unit:
@@ -16,16 +33,43 @@ async def my_tasks(ctx: Context) -> None:
     unit = await ctx.repos.units.get(member.unit_id)
     unit_name = unit.name if unit else ""
     today = ctx.now.date()
-    views = await ctx.repos.deadlines.for_unit(member.unit_id, open_only=True)
-    if not views:
+    owed: list[DeadlineView] = []
+    sent: list[DeadlineView] = []
+    status: dict[int, str] = {}  # the answer's status by deadline, withdrawn ones left out
+    for v in await ctx.repos.deadlines.for_unit(member.unit_id, open_only=False):
+        answer = await ctx.repos.answers.for_deadline(v.deadline.id)
+        if answer is not None and answer.status is not AnswerStatus.WITHDRAWN:
+            status[v.deadline.id] = answer.status.value
+        if answer is not None and answer.status in SENT:
+            sent.append(v)
+        elif v.deadline.state is not DeadlineState.DONE:
+            owed.append(v)
+    if not owed and not sent:
         ctx.say("tasks.no_tasks", unit=unit_name)
         return
-    views, later = in_sight(views, today)
-    lines = [line(v, today) for v in views]
+    owed, later = in_sight(owed, today)
+    sent = sent_in_sight(sent, today)
+    # waiting for review first, and what can still be changed before what cannot
+    sent.sort(
+        key=lambda v: (
+            status[v.deadline.id] != AnswerStatus.SUBMITTED,
+            v.deadline.due is not None and v.deadline.due < today,
+        )
+    )
+    lines = [line(v, today, status.get(v.deadline.id, "")) for v in owed]
+    sent_lines = [line(v, today, status[v.deadline.id]) for v in sent[:MAX_SENT]]
     ctx.reply(
         Reply(
-            text=ctx.t("tasks.my_tasks", unit=unit_name, lines=lines, later=later),
-            choices=task_buttons(ctx.services.texts, lines),
+            text=ctx.t(
+                "tasks.my_tasks",
+                unit=unit_name,
+                lines=lines,
+                later=later,
+                sent_lines=sent_lines,
+                more_sent=len(sent) - len(sent_lines),
+            ),
+            choices=task_buttons(ctx.services.texts, lines)
+            + sent_buttons(ctx.services.texts, sent_lines),
         )
     )
 

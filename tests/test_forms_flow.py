@@ -392,3 +392,35 @@ async def test_the_review_card_flags_a_count_outside_the_plan_s_quota(org: Servi
     )
     _, card = await office.says("/duyet")
     assert "Số nội dung: 3" in card.text and "ngoài mức kế hoạch (từ 1 đến 2" in card.text
+
+
+async def test_a_nomination_summary_names_each_value_of_an_entry(org: Services) -> None:
+    """Before sending, in the answer shown again, and on the office's review card: each value of
+    an entry under its label, so a name typed where the position was asked shows as such."""
+    await member(org, "CBVP", "1", "An")
+    await member(org, "VP", "90", "Văn phòng", Role.OFFICE)
+    await _plan(org, task("II.6", "Đề nghị khen thưởng", due=date(2024, 4, 20), form="nomination"))
+    router = build_router(org)
+    an = Person(router, "1")
+    await an.says("/baocao II.6")
+    await an.presses("Cá nhân")
+    await an.says("Phó Chánh Văn phòng")  # typed where the name was asked
+    await an.says("Nguyễn Văn Hùng")
+    await an.says("Văn phòng Đảng ủy Khối")
+    await an.says("Hoàn thành xuất sắc nhiệm vụ")
+    await an.says("Giấy khen")
+    await an.presses("➕ Thêm người, tập thể được đề nghị")
+    await _nominate(an, "Tổ công đoàn")
+    [summary] = await an.presses("✅ Xong, xem lại và gửi")
+    first = (
+        "1. Cá nhân — Họ tên: Phó Chánh Văn phòng; Chức vụ: Nguyễn Văn Hùng;"
+        " Đơn vị: Văn phòng Đảng ủy Khối; Thành tích: Hoàn thành xuất sắc nhiệm vụ;"
+        " Hình thức: Giấy khen"
+    )
+    second = "2. Tập thể — Tên: Tổ công đoàn; Thành tích: Thành tích xuất sắc; Hình thức: Giấy khen"
+    assert first in summary.text and second in summary.text
+    await an.presses("📤 Gửi báo cáo")
+    [shown] = await an.says("/baocao II.6")
+    assert first in shown.text and second in shown.text
+    replies = await Person(router, "90").says("/duyet")
+    assert any(first in r.text and second in r.text for r in replies)

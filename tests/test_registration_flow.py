@@ -132,9 +132,8 @@ async def test_bad_answers_at_each_step_keep_the_registration_going(org: Service
     assert "bằng chữ" in answer.text
     [answer] = await an.says("A" * 101)
     assert "quá 100 ký tự" in answer.text
-    answer, waiting = await an.says("/help")
-    assert "mã mời" in answer.text  # help answers, the registration waits
-    assert "/tieptuc" in waiting.text
+    waiting, question = await an.says("/help")  # the registration waits for the name
+    assert "thiếu họ và tên" in waiting.text and "họ và tên" in question.text
     [done] = await an.says("Phạm Thị Dung")
     assert "Đăng ký thành công" in done.text
 
@@ -168,3 +167,39 @@ async def test_user_typed_name_is_escaped_in_the_reply(org: Services) -> None:
     await an.presses("Xác nhận")
     [done] = await an.says("<b>Tom & Jerry</b> 😀")
     assert "&lt;b&gt;Tom &amp; Jerry&lt;/b&gt; 😀" in done.text
+
+
+async def test_a_command_while_confirming_says_the_registration_waits_and_asks_again(
+    org: Services,
+) -> None:
+    code = await make_invite(org, "CBVP")
+    an = Person(build_router(org), "570")
+    await an.says(f"/start {code}")
+    waiting, question = await an.says("/viec")
+    assert "chờ đồng chí xác nhận" in waiting.text and "chưa đăng ký" not in waiting.text
+    assert "Chi bộ Văn phòng" in question.text
+    assert [c.label for row in question.choices for c in row] == ["Xác nhận", "Hủy"]
+    for command in ("/help", "/tieptuc", "/tinhhinh", "/khongco"):
+        replies = await an.says(command)
+        assert "chờ đồng chí xác nhận" in replies[0].text, command
+        assert "Đồng chí xác nhận đăng ký?" in replies[-1].text, command
+    await an.presses("Xác nhận")  # the registration goes on where it was
+    waiting, question = await an.says("/baocao")
+    assert "họ và tên" in waiting.text and "họ và tên" in question.text
+    assert [c.label for row in question.choices for c in row] == ["Dùng tên: Nguyễn Văn An"]
+    [done] = await an.says("Nguyễn Văn An")
+    assert "Đăng ký thành công" in done.text
+
+
+async def test_start_and_cancel_still_work_while_registering(org: Services) -> None:
+    code = await make_invite(org, "CBVP")
+    an = Person(build_router(org), "571")
+    await an.says(f"/start {code}")
+    [again] = await an.says(f"/start {code}")
+    assert "Đồng chí xác nhận đăng ký?" in again.text
+    [again] = await an.says("/start")  # Telegram's Start pressed again: the question again
+    assert "Đồng chí xác nhận đăng ký?" in again.text
+    [cancelled] = await an.says("/huy")
+    assert "Đã hủy" in cancelled.text
+    [answer] = await an.says("/viec")
+    assert "chưa đăng ký" in answer.text

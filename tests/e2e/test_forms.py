@@ -161,12 +161,14 @@ NOMINATION = Preset(
     fill=(*nominee_steps(COLLECTIVE), ("press", ENOUGH)),
     values={},
     entries=[COLLECTIVE],
-    shown="1. Tập thể; Tổ công đoàn Văn phòng",
+    shown="1. Tập thể — Tên: Tổ công đoàn Văn phòng; Thành tích:",
     state=DeadlineState.DONE,
     edit=(("press", MORE), *nominee_steps(INDIVIDUAL), ("press", ENOUGH)),
     edited_values={},
     edited_entries=[COLLECTIVE, INDIVIDUAL],
-    edited_shown="2. Cá nhân; Nguyễn Văn Bình; Phó Giám đốc; Sở Tài chính",
+    edited_shown=(
+        "2. Cá nhân — Họ tên: Nguyễn Văn Bình; Chức vụ: Phó Giám đốc; Đơn vị: Sở Tài chính"
+    ),
     edited_state=DeadlineState.DONE,
 )
 REGISTRATION = Preset(

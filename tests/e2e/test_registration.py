@@ -98,9 +98,10 @@ async def test_the_same_update_delivered_twice_is_handled_once(tg: Bot) -> None:
     )
     assert resp.status_code < 400
     # a marker message proves the redelivered update was processed before it
-    await an.send("/help")
-    [help_message] = await an.read(1)
-    assert "mã mời" in help_message["text"]  # no second confirmation came first
+    await an.send("/help")  # while registering: "it waits for you to confirm", then the question
+    [waiting, question] = await an.read(2)
+    assert "chờ đồng chí xác nhận" in waiting["text"]  # no second confirmation came first
+    assert "Đồng chí xác nhận đăng ký?" in question["text"]
 
 
 async def test_a_name_with_html_characters_and_emoji_is_echoed_back(tg: Bot) -> None:
