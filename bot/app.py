@@ -65,8 +65,23 @@ class App:
                 max_instances=1,
                 coalesce=True,
             )
+            self._scheduler.add_job(
+                self.forget_old_updates,
+                "interval",
+                hours=1,
+                id="forget-old-updates",
+                max_instances=1,
+                coalesce=True,
+            )
             self._scheduler.start()
+            await self.forget_old_updates()
             await self.reminders.tick()
+
+    async def forget_old_updates(self) -> None:
+        """The handled-once marks are kept for a while only (`keep_handled_for`)."""
+        conversations = self.services.repos.conversations
+        now = self.services.clock.now()
+        await conversations.forget_handled_before(now - conversations.keep_handled_for())
 
     async def stop(self) -> None:
         """Stop taking updates, let the messages in flight finish, then close the database."""

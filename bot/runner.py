@@ -23,6 +23,7 @@ from bot.public_files import add_routes as add_file_routes
 from bot.sandbox.demo import with_sandbox_clock
 from bot.sandbox.seed import SeededInvite, seed_if_empty
 from bot.sandbox.web import SandboxWeb, start_sandbox_web
+from bot.services import Services
 from bot.settings import Settings, SettingsError
 from bot.webhook import WebhookTarget, WebServer, webhook_target
 from messages import Texts, plain
@@ -54,6 +55,15 @@ def sandbox_zalo_settings(settings: Settings, api_url: str) -> Settings:
     )
 
 
+async def go_on_from_handled(services: Services, emulator: TelegramEmulator) -> None:
+    """A restarted sandbox's emulator numbers updates from 1 again, while the database still
+    holds the ids it handled (and would take the new ones for redeliveries): its ids go on from
+    the highest handled, as Telegram's keep growing."""
+    bot = emulator.bot(SANDBOX_TOKEN)
+    if bot is not None:
+        bot.account.updates.start_after(await services.repos.conversations.last_handled("telegram"))
+
+
 async def run(settings: Settings, *, webhook: bool = False) -> None:
     target: WebhookTarget | None = None
     if webhook:
@@ -79,6 +89,7 @@ async def run(settings: Settings, *, webhook: bool = False) -> None:
     app = await build_app(settings)
     sandbox_page: SandboxWeb | None = None
     if emulator is not None:
+        await go_on_from_handled(app.services, emulator)
         invites = await seed_if_empty(app.services)
         _print_sandbox_help(base, settings, invites)
         sandbox_page = await start_sandbox_web(app, emulator, SANDBOX_TOKEN)  # the chat page

@@ -66,4 +66,14 @@ class ConversationRepository:
 
     @staticmethod
     def keep_handled_for() -> timedelta:
-        return timedelta(days=7)
+        """Long enough for any redelivery (Telegram keeps an update at most 24 hours), short
+        enough that an id Telegram hands out again (after a week without updates it picks the
+        next one at random) is not mistaken for one already handled."""
+        return timedelta(days=2)
+
+    async def last_handled(self, channel: str) -> int:
+        """The highest update id handled on `channel` (0: none)."""
+        value = await self._db.fetch_value(
+            "SELECT max(update_id) FROM handled_updates WHERE channel = ?", (channel,)
+        )
+        return int(value or 0)

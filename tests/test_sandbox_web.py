@@ -7,7 +7,7 @@ import asyncio
 import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from io import BytesIO
 from pathlib import Path
 from typing import Any
@@ -17,11 +17,11 @@ from aiohttp import FormData
 from aiohttp.test_utils import TestClient, TestServer
 from PIL import Image
 
-from bot.app import App, build_app
+from bot.app import App, build_app, open_services
 from bot.channels.ratelimit import RateLimits
 from bot.clock import FrozenClock
 from bot.domain import PlanStatus, Role, UnitKind
-from bot.runner import SANDBOX_TOKEN, sandbox_settings
+from bot.runner import SANDBOX_TOKEN, go_on_from_handled, sandbox_settings
 from bot.sandbox import seed as sample
 from bot.sandbox.demo import Demo, clock_file, with_sandbox_clock
 from bot.sandbox.telegram_emulator import Limits, TelegramEmulator
@@ -330,3 +330,37 @@ async def test_a_busy_port_is_told_in_one_line_and_the_bot_runs_on(
         await blocker.wait_closed()
         await app.db.close()
         await emulator.stop()
+
+
+async def test_a_restarted_sandbox_numbers_updates_after_those_its_database_handled(
+    tmp_path: Path,
+) -> None:
+    """Else the new run's update 1, 2, 3... are taken for redeliveries and nobody is answered."""
+    services = await open_services(_settings(tmp_path))
+    now = datetime(2024, 4, 1, 8, 30, tzinfo=VN)
+    async with services.db.transaction():
+        for update_id in (118, 119):
+            assert await services.repos.conversations.first_time("telegram", update_id, now)
+    emulator = TelegramEmulator()
+    await go_on_from_handled(services, emulator)
+    bot = emulator.bot(SANDBOX_TOKEN)
+    assert bot is not None
+    assert bot.account.updates.push("message", {}).update_id == 120
+    assert await services.repos.conversations.first_time("telegram", 120, now)
+    await services.db.close()
+
+
+async def test_handled_marks_are_forgotten_after_two_days_so_an_id_telegram_reuses_is_answered(
+    sandbox: Sandbox,
+) -> None:
+    """After a week without updates Telegram picks the next id at random: an old mark for the
+    same id must be gone by then, while a redelivery within a day is still recognised."""
+    conversations = sandbox.app.services.repos.conversations
+    old, recent = 9_000_001, 9_000_002
+    async with sandbox.app.services.db.transaction():
+        assert await conversations.first_time("telegram", old, START - timedelta(days=3))
+        assert await conversations.first_time("telegram", recent, START - timedelta(hours=20))
+    await sandbox.app.forget_old_updates()
+    async with sandbox.app.services.db.transaction():
+        assert await conversations.first_time("telegram", old, START)  # handled as new
+        assert not await conversations.first_time("telegram", recent, START)  # a redelivery

@@ -391,6 +391,11 @@ class UpdateQueue:
         self._history: dict[int, QueuedUpdate] = {}
         self.signal = Signal()
 
+    def start_after(self, update_id: int) -> None:
+        """The next update gets an id above `update_id` (a restarted sandbox goes on from the
+        ids its database has seen, as Telegram's ids keep growing)."""
+        self._ids = itertools.count(update_id + 1)
+
     def push(self, kind: str, payload: JSONDict) -> QueuedUpdate:
         update = QueuedUpdate(next(self._ids), kind, payload)
         self._history[update.update_id] = update
