@@ -14,6 +14,7 @@ from datetime import date
 from typing import Any
 
 from bot.chat import Choice, Reply, shorten
+from bot.domain import Conversation
 from bot.forms import FieldSpec, FormSpec
 from bot.vntext import fold, is_name
 from handlers.context import Context
@@ -65,6 +66,13 @@ class Draft:
         counts), an entry, a file received; editing a sent answer, its entries changed."""
         before = self.data.get("old_entries", [])
         return bool(self.answered or self.data.get("files") or self.entries != before)
+
+
+def save(ctx: Context, step: str, draft: Draft) -> None:
+    """Keep the draft as the whole of the form's state, at `step`. Not `ctx.go`, which merges
+    into the state loaded: a key the runner took out of the draft (the files a question took,
+    an entry finished) would come back from there."""
+    ctx.state = Conversation(flow=FLOW, step=step, data=dict(draft.data))
 
 
 def applicable(f: FieldSpec, entry: dict[str, Any]) -> bool:
@@ -183,7 +191,7 @@ async def ask(ctx: Context, spec: FormSpec, draft: Draft) -> None:
     if in_group and spec.group is not None:
         position = len(draft.entries) + 1
     ref = await _task_ref(ctx, spec, draft)
-    ctx.go(FLOW, "fill", **draft.data)
+    save(ctx, "fill", draft)
     text = ctx.t(
         "forms.question",
         prompt=prompt(ctx, f, ref),
@@ -234,7 +242,7 @@ async def after_fields(ctx: Context, spec: FormSpec, draft: Draft) -> None:
         buttons.append((ctx.button("forms.button_drop_last", on("f:-drop")),))
     if count >= group.min_items:
         buttons.append((ctx.button("forms.button_enough", on("f:-enough")),))
-    ctx.go(FLOW, "more", **draft.data)
+    save(ctx, "more", draft)
     ctx.say(
         "forms.more",
         count=count,
@@ -259,7 +267,7 @@ async def quota_left(ctx: Context, spec: FormSpec, draft: Draft) -> int | None:
 
 
 async def confirm(ctx: Context, spec: FormSpec, draft: Draft) -> None:
-    ctx.go(FLOW, "confirm", **draft.data)
+    save(ctx, "confirm", draft)
     shown = summary(ctx, spec, draft.values, draft.entries)
     ctx.reply(
         Reply(
@@ -505,9 +513,10 @@ async def take(ctx: Context, spec: FormSpec, draft: Draft) -> None:
         elif f.kind == "person":
             target[f.name] = _person_value(f, ctx)
         elif await _file_value(f, ctx, draft):
-            target[f.name] = draft.data.pop("files", [])
+            files = draft.data.pop("files", [])
+            ctx.say("forms.file_received", count=len(files))
+            target[f.name] = files
         else:
-            ctx.go(FLOW, "fill", **draft.data)
             ctx.say("forms.file_received", count=len(draft.data.get("files", [])))
             await ask(ctx, spec, draft)
             return

@@ -21,6 +21,7 @@ from handlers.forms import (
     label,
     more,
     quota_left,
+    save,
     summary,
     take,
     untagged,
@@ -244,7 +245,7 @@ async def _start(ctx: Context, view: DeadlineView, answer: Answer | None) -> Non
         data["old_entries"] = list(data["entries"])  # what counts as changed (Draft.entered)
         data["entry"] = None
     draft = Draft(data)
-    ctx.go(FLOW, "fill", **data)
+    save(ctx, "fill", draft)  # the whole state: nothing of a form begun before carries over
     ctx.say(
         "report.start",
         title=label(ctx, spec.title),
@@ -321,10 +322,15 @@ async def _on_confirm(ctx: Context, spec: FormSpec, draft: Draft) -> None:
     choice = ctx.inbound.choice
     if choice == "f:-send":
         await _send(ctx, spec, draft)
-    elif choice == "f:-redo":
+    elif choice == "f:-redo":  # over again: an edit of a sent answer starts again from it
         view = await ctx.repos.deadlines.view(int(draft.data["deadline"]))
         assert view is not None
-        await _start(ctx, view, answer=None)
+        answer = (
+            await ctx.repos.answers.for_deadline(view.deadline.id) if "old" in draft.data else None
+        )
+        if answer is not None and answer.status is AnswerStatus.WITHDRAWN:
+            answer = None
+        await _start(ctx, view, answer=answer)
     elif choice == "f:-cancel":
         ctx.end()
         ctx.say("report.cancelled")

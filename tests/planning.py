@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from bot.domain import Audience, Member, Plan, Quota, ReminderPolicy, Repeat, Role
 from bot.services import Services
@@ -38,7 +39,12 @@ def task(
     )
 
 
-async def draft(services: Services, *tasks: NewTask, number: str = "185-KH/ĐUK") -> Plan:
+async def draft(
+    services: Services,
+    *tasks: NewTask,
+    number: str = "185-KH/ĐUK",
+    forms: dict[str, Any] | None = None,
+) -> Plan:
     plan = NewPlan(
         number=number,
         title="Kế hoạch tổ chức các hoạt động chào mừng kỷ niệm 65 năm",
@@ -46,7 +52,7 @@ async def draft(services: Services, *tasks: NewTask, number: str = "185-KH/ĐUK"
         issuer="Đảng ủy Khối",
         source="test",
         policy=None,
-        forms={},
+        forms=forms or {},
         tasks=tuple(tasks),
     )
     async with services.db.transaction():

@@ -424,3 +424,90 @@ async def test_a_nomination_summary_names_each_value_of_an_entry(org: Services) 
     assert first in shown.text and second in shown.text
     replies = await Person(router, "90").says("/duyet")
     assert any(first in r.text and second in r.text for r in replies)
+
+
+# Files: each question keeps its own ------------------------------------------------------------
+
+_TAP_SAN = {
+    "title": "Bài viết cho Tập san",
+    "fields": [
+        {"name": "tieu_de", "kind": "text", "prompt": "Tên bài viết"},
+        {"name": "tac_gia", "kind": "text", "prompt": "Tác giả"},
+        {"name": "bai_viet", "kind": "file", "prompt": "Tệp bài viết", "max_files": 2},
+        {"name": "anh", "kind": "photo", "prompt": "Ảnh minh họa", "max_files": 10},
+    ],
+}
+
+
+def _file(n: int, kind: str = "photo") -> Attachment:
+    name, mime = ("anh.jpg", "image/jpeg") if kind == "photo" else ("bai.docx", "application/docx")
+    return Attachment(kind, f"file-{n}", name, mime, 1000 + n, f"files/{n}", f"{n:064x}")
+
+
+async def _tap_san(org: Services) -> Person:
+    await member(org, "CBVP", "1", "An")
+    plan = await draft(
+        org,
+        task("II.8", "Gửi bài viết", due=date(2024, 3, 31), form="tap_san"),
+        forms={"tap_san": _TAP_SAN},
+    )
+    await publish(org, plan)
+    an = Person(build_router(org), "1")
+    await an.says("/baocao II.8")
+    await an.says("Đảng bộ Khối 65 năm")
+    await an.says("Nguyễn Văn An")
+    assert "Tệp bài viết" in an.last_text()
+    return an
+
+
+async def test_a_file_question_at_its_limit_keeps_its_files_to_itself(org: Services) -> None:
+    """At "Tệp bài viết" (2 at most) a photo then a .docx: the second is acknowledged and the
+    form moves on; the photo sent at "Ảnh minh họa" is that question's only file."""
+    an = await _tap_san(org)
+    await an._send(attachment=_file(1))
+    received, asked = await an._send(attachment=_file(2, "document"))
+    assert "Đã nhận 2 tệp" in received.text and "Ảnh minh họa" in asked.text
+    assert "đã nhận" not in asked.text and not asked.choices  # nothing received for it yet
+    received, _ = await an._send(attachment=_file(3))
+    assert "Đã nhận 1 tệp" in received.text
+    [summary] = await an.presses("✅ Xong")
+    assert "Tệp bài viết: 2 tệp" in summary.text and "Ảnh minh họa: 1 tệp" in summary.text
+    await an.presses("📤 Gửi báo cáo")
+    answer = await _answer(org, "CBVP", "II.8")
+    assert answer is not None
+    values = answer.data["values"]
+    assert len(values["bai_viet"]) == 2 and len(values["anh"]) == 1
+    assert not set(values["anh"]) & set(values["bai_viet"])
+    [photo] = await org.repos.answers.attachments(values["anh"])
+    assert photo.sha256 == f"{3:064x}"
+
+
+async def test_files_done_by_the_button_stay_with_their_question(org: Services) -> None:
+    an = await _tap_san(org)
+    await an._send(attachment=_file(1, "document"))
+    asked = await an.presses("✅ Xong")
+    assert "Ảnh minh họa" in asked[-1].text and "đã nhận" not in asked[-1].text
+    received, _ = await an._send(attachment=_file(2))
+    assert "Đã nhận 1 tệp" in received.text
+    await an.presses("✅ Xong")
+    await an.presses("📤 Gửi báo cáo")
+    answer = await _answer(org, "CBVP", "II.8")
+    assert answer is not None
+    assert len(answer.data["values"]["bai_viet"]) == 1 and len(answer.data["values"]["anh"]) == 1
+
+
+async def test_redo_while_editing_a_sent_answer_starts_the_edit_again(org: Services) -> None:
+    await member(org, "CBVP", "1", "An")
+    await _plan(org, task("II.9", "Số đảng viên", due=date(2024, 5, 10), form="count"))
+    an = Person(build_router(org), "1")
+    await an.says("/baocao II.9")
+    await an.says("5")
+    await an.presses("Bỏ qua")
+    await an.presses("📤 Gửi báo cáo")
+    await an.says("/baocao II.9")
+    await an.presses("✏️ Sửa")
+    await an.says("7")
+    await an.presses("Bỏ qua")
+    replies = await an.presses("✏️ Làm lại")
+    labels = [c.label for row in replies[-1].choices for c in row]
+    assert "Giữ như cũ: 5" in labels
