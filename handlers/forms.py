@@ -15,7 +15,7 @@ from typing import Any
 
 from bot.chat import Choice, Reply, shorten
 from bot.domain import Conversation
-from bot.forms import FieldSpec, FormSpec
+from bot.forms import PRESETS, FieldSpec, FormSpec
 from bot.vntext import fold, is_name
 from handlers.context import Context
 
@@ -197,8 +197,8 @@ async def ask(ctx: Context, spec: FormSpec, draft: Draft) -> None:
         prompt=prompt(ctx, f, ref),
         kind=f.kind,
         max_length=f.max_length,
-        minimum=f.minimum,
-        maximum=f.maximum,
+        minimum=_own_bounds(f)[0],
+        maximum=_own_bounds(f)[1],
         max_files=f.max_files,
         files=len(files),
         required=f.required,
@@ -392,22 +392,47 @@ def parse_number(text: str) -> int | float | None:
     return sign * float(f"{whole}.{frac}")
 
 
+def _own_bounds(f: FieldSpec) -> tuple[float | None, float | None]:
+    """The bounds a number must keep: a counting field's own (the preset's), not the plan's
+    per-unit quota that `FormSpec.with_quota` put in their place; the quota is a target."""
+    if f.counts:
+        for preset in PRESETS.values():
+            base = preset.field(f.name)
+            if base is not None and base.counts:
+                return base.minimum, base.maximum
+    return f.minimum, f.maximum
+
+
 def in_range(f: FieldSpec, number: int | float) -> None:
-    """Refuse a number outside the field's bounds: the plan's per-unit bounds named as such."""
-    low, high = f.planned
-    if (low is not None and number < low) or (high is not None and number > high):
-        raise Invalid("forms.out_of_plan", low=low, high=high, what=f.what, amount=number)
-    if (f.minimum is not None and number < f.minimum) or (
-        f.maximum is not None and number > f.maximum
-    ):
-        raise Invalid("forms.out_of_range", minimum=f.minimum, maximum=f.maximum)
+    """Refuse a number outside the field's own bounds. One outside the plan's per-unit quota is
+    taken (a unit that wrote nothing says 0): `outside_plan` tells the person so."""
+    minimum, maximum = _own_bounds(f)
+    if (minimum is not None and number < minimum) or (maximum is not None and number > maximum):
+        raise Invalid("forms.out_of_range", minimum=minimum, maximum=maximum)
+
+
+def outside_plan(ctx: Context, f: FieldSpec, number: object) -> None:
+    """One line after a count outside the plan's per-unit quota: taken, and flagged as such."""
+    if f.outside(number):
+        ctx.say("forms.outside_plan", low=f.planned[0], high=f.planned[1], what=f.what)
+
+
+def example(f: FieldSpec) -> int:
+    """A number to show as an example, inside the field's bounds (and the plan's)."""
+    value = 12
+    for low, high in (f.planned, _own_bounds(f)):
+        if high is not None and value > high:
+            value = int(high)
+        if low is not None and value < low:
+            value = int(low) if low == int(low) else int(low) + 1
+    return value
 
 
 def _number_value(f: FieldSpec, ctx: Context) -> int | float:
     text = ctx.inbound.text
     number = parse_number(text) if text is not None and ctx.inbound.choice is None else None
     if number is None:
-        raise Invalid("forms.need_number")
+        raise Invalid("forms.need_number", example=example(f))
     if f.whole and isinstance(number, float):
         raise Invalid("forms.need_whole", typed=text.strip() if text else "")
     in_range(f, number)
@@ -494,7 +519,8 @@ async def take(ctx: Context, spec: FormSpec, draft: Draft) -> None:
         elif choice == "f:-keep" and f.name in draft.old:
             kept = draft.old[f.name]
             if f.kind == "number" and isinstance(kept, int | float):
-                in_range(f, kept)  # kept from before the plan's bounds changed
+                in_range(f, kept)  # kept from before the field's bounds changed
+                outside_plan(ctx, f, kept)
             target[f.name] = kept
         elif choice == "f:-done" and f.kind in ("photo", "file"):
             target[f.name] = draft.data.pop("files", [])
@@ -508,6 +534,7 @@ async def take(ctx: Context, spec: FormSpec, draft: Draft) -> None:
             target[f.name] = _text_value(f, ctx)
         elif f.kind == "number":
             target[f.name] = _number_value(f, ctx)
+            outside_plan(ctx, f, target[f.name])
         elif f.kind == "date":
             target[f.name] = _date_value(ctx)
         elif f.kind == "person":

@@ -305,43 +305,51 @@ def _count_task(ref: str, title: str, quota: Quota) -> NewTask:
     return _with(task(ref, title, due=date(2024, 4, 30), form="count"), quota=quota)
 
 
-async def test_a_count_above_the_plan_s_quota_is_refused_with_the_most_allowed(
-    org: Services,
-) -> None:
-    """Chi bộ Văn phòng answers 3 for II.1 (từ 1 đến 2 nội dung) and is told the most is 2;
-    2 is taken."""
+async def test_a_count_above_the_plan_s_quota_is_taken_and_flagged(org: Services) -> None:
+    """Chi bộ Văn phòng answers 3 for II.1 (từ 1 đến 2 nội dung): the quota is a target, so 3
+    is taken, with one line saying it is beyond the plan's level, and flagged in the summary."""
     await member(org, "CBVP", "1", "An")
     quota = Quota(per_unit_min=1, per_unit_max=2, what="nội dung")
     await _plan(org, _count_task("II.1", "Xác định từ 1 đến 2 nội dung trọng tâm", quota))
     an = Person(build_router(org), "1")
     await an.says("/baocao II.1")
     question = an.last_text()
-    assert "Số nội dung" in question and "từ 1 đến 2" in question
-    assert "1.000.000" not in question
-    refused, asked_again = await an.says("3")
-    assert "nhiều nhất là 2" in refused.text and "từ 1 đến 2 nội dung" in refused.text
-    assert "Số nội dung" in asked_again.text
-    await an.says("2")
-    assert "Ghi chú" in an.last_text()
+    assert "Số nội dung" in question and "từ 1 đến 2 nội dung" in question
+    assert "con số thực tế" in question and "1.000.000" not in question
+    noted, asked = await an.says("3")
+    assert noted.text == "Lưu ý: kế hoạch giao mỗi đơn vị từ 1 đến 2 nội dung."
+    assert "Ghi chú" in asked.text
     await an.presses("Bỏ qua")
-    assert "Số nội dung: 2" in an.last_text()
+    assert "Số nội dung: 3 ⚠️ ngoài mức kế hoạch (từ 1 đến 2 nội dung)" in an.last_text()
     await an.presses("📤 Gửi báo cáo")
     answer = await _answer(org, "CBVP", "II.1")
-    assert answer is not None and answer.data["values"]["count"] == 2
+    assert answer is not None and answer.data["values"]["count"] == 3
 
 
-async def test_a_count_below_at_least_one_is_refused(org: Services) -> None:
-    """II.2.a asks at least one article of each unit: 0 is refused, 1 is taken."""
+async def test_a_unit_that_wrote_nothing_reports_0_under_at_least_one(org: Services) -> None:
+    """II.2.a asks at least one article of each unit: 0 is taken with a note and flagged; 1 is
+    taken without either; a negative number or a word is still refused, with an example inside
+    the bounds."""
     await member(org, "CBVP", "1", "An")
-    quota = Quota(per_unit_min=1, what="bài viết")
+    quota = Quota(per_unit_min=1, per_unit_max=3, what="bài viết")
     await _plan(org, _count_task("II.2.a", "Bài viết phản ánh hoạt động", quota))
     an = Person(build_router(org), "1")
     await an.says("/baocao II.2.a")
-    assert "ít nhất 1 bài viết" in an.last_text() and "từ 1 trở lên" in an.last_text()
-    refused, _ = await an.says("0")
-    assert "ít nhất là 1" in refused.text
-    await an.says("1")
-    assert "Ghi chú" in an.last_text()
+    assert "từ 1 đến 3 bài viết" in an.last_text()
+    refused, _ = await an.says("nhiều")
+    assert refused.text == "Ở bước này cần gõ một con số, ví dụ: 3."
+    refused, _ = await an.says("-1")
+    assert "từ 0" in refused.text
+    noted, asked = await an.says("0")
+    assert noted.text == "Lưu ý: kế hoạch giao mỗi đơn vị từ 1 đến 3 bài viết."
+    assert "Ghi chú" in asked.text
+    await an.presses("Bỏ qua")
+    assert "Số bài viết: 0 ⚠️ ngoài mức kế hoạch" in an.last_text()
+    await an.presses("✏️ Làm lại")
+    [asked] = await an.says("1")
+    assert "Ghi chú" in asked.text
+    await an.presses("Bỏ qua")
+    assert "Số bài viết: 1" in an.last_text() and "ngoài mức" not in an.last_text()
 
 
 async def test_a_count_the_plan_names_nothing_for_names_its_task(org: Services) -> None:

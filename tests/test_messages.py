@@ -131,6 +131,7 @@ SAMPLES: dict[str, object] = {
     "low": 1,
     "high": 2,
     "amount": 3,
+    "example": 12,
     "shown": 5,
     "broadcast": {"created_at": datetime(2024, 4, 20, 1, 5, tzinfo=ZoneInfo("UTC"))},
     "deliveries": [{"status": "unreachable", "member_name": "Cường", "unit_name": "CB"}],
