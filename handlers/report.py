@@ -68,7 +68,12 @@ async def command(ctx: Context) -> None:
     today = ctx.now.date()
     wanted = ctx.inbound.args.strip().lower()
     if wanted:
-        views = [v for v in views if v.task_ref.lower() == wanted]
+        named = [v for v in views if v.task_ref.lower() == wanted]
+        if not named and views:  # no task of the unit has that code: its list to choose from
+            ctx.say("report.no_such_ref", ref=ctx.inbound.args.strip())
+            wanted = ""
+        else:
+            views = named
     # a repeating task: the period that is open now, else the next one
     current = [v for v in views if v.deadline.start is None or v.deadline.start <= today]
     views = current or views

@@ -519,3 +519,19 @@ async def test_redo_while_editing_a_sent_answer_starts_the_edit_again(org: Servi
     replies = await an.presses("✏️ Làm lại")
     labels = [c.label for row in replies[-1].choices for c in row]
     assert "Giữ như cũ: 5" in labels
+
+
+async def test_a_code_the_unit_has_no_task_for_is_said_so_with_the_list(org: Services) -> None:
+    await member(org, "CBVP", "1", "An")
+    await _plan(
+        org,
+        task("II.2", "Trang trí khẩu hiệu", due=date(2024, 5, 10)),
+        task("II.6", "Báo cáo kết quả thi đua", due=date(2024, 5, 10)),
+    )
+    an = Person(build_router(org), "1")
+    told, listed = await an.says("/baocao II.9")
+    assert told.text == "Chi bộ không có việc nào mang số II.9."
+    labels = [c.label for row in listed.choices for c in row]
+    assert labels == ["II.2: Trang trí khẩu hiệu", "II.6: Báo cáo kết quả thi đua"]
+    await an.presses("II.2: Trang trí khẩu hiệu")
+    assert "mức nào" in an.last_text()
