@@ -535,3 +535,19 @@ async def test_a_code_the_unit_has_no_task_for_is_said_so_with_the_list(org: Ser
     assert labels == ["II.2: Trang trí khẩu hiệu", "II.6: Báo cáo kết quả thi đua"]
     await an.presses("II.2: Trang trí khẩu hiệu")
     assert "mức nào" in an.last_text()
+
+
+async def test_a_task_titled_bao_cao_is_not_called_bao_cao_bao_cao(org: Services) -> None:
+    await member(org, "CBVP", "1", "An")
+    await _plan(org, task("II.6", "Báo cáo kết quả thi đua", due=date(2024, 5, 10)))
+    an = Person(build_router(org), "1")
+    await an.says("/baocao II.6")
+    await an.presses("Hoàn thành")
+    await an.presses("Bỏ qua")
+    await an.presses("Bỏ qua")
+    await an.presses("📤 Gửi báo cáo")
+    [shown] = await an.says("/baocao II.6")
+    assert "Chi bộ đã gửi báo cáo việc II.6 «<b>Báo cáo kết quả thi đua</b>» lúc 9:00" in (
+        shown.text
+    )
+    assert "báo cáo báo cáo" not in shown.text.lower().replace("<b>", "")

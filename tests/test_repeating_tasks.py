@@ -182,7 +182,9 @@ async def test_baocao_lists_each_started_month_by_name_and_a_late_one_is_marked_
     assert "(II.2.a, tháng 3/2024)" in receipt.text and "nộp muộn" in receipt.text
     assert (await states(org, "II.2.a"))["2024-03"] is DeadlineState.DONE
     [shown] = await an.presses("II.2.a · tháng 3/2024: Viết bài tuyên truyền")
-    assert "đã gửi báo cáo <b>Viết bài tuyên truyền</b> (II.2.a, tháng 3/2024)" in shown.text
+    assert (
+        "đã gửi báo cáo việc II.2.a «<b>Viết bài tuyên truyền</b>» tháng 3/2024 lúc" in shown.text
+    )
 
 
 async def test_baocao_with_a_ref_opens_the_month_under_way(

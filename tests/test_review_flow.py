@@ -102,7 +102,7 @@ async def test_the_office_reviews_each_month_of_a_monthly_report_by_name(
     [done] = await office.says("Xin thêm ảnh bài đăng")
     assert "Đã trả lại báo cáo II.2.a tháng 4/2024 của Chi bộ Văn phòng" in done.text
     [returned] = await _queued(org, "review")
-    assert "Văn phòng trả lại báo cáo <b>Viết bài tuyên truyền</b> (II.2.a, tháng 4/2024)" in (
+    assert "Văn phòng trả lại báo cáo việc II.2.a «<b>Viết bài tuyên truyền</b>» tháng 4/2024" in (
         returned.reply.text
     )
     an.inbox.append(returned.reply)  # as if delivered
@@ -114,7 +114,7 @@ async def test_the_office_reviews_each_month_of_a_monthly_report_by_name(
     assert "Đã chấp nhận báo cáo II.2.a tháng 3/2024" in accepted.text
     told = [r.reply.text for r in await _queued(org, "review") if "chấp nhận" in r.reply.text]
     assert told == [
-        "✅ Văn phòng đã chấp nhận báo cáo <b>Viết bài tuyên truyền</b> (II.2.a, tháng 3/2024)."
+        "✅ Văn phòng đã chấp nhận báo cáo việc II.2.a «<b>Viết bài tuyên truyền</b>» tháng 3/2024."
         " Cảm ơn đồng chí!"
     ]
     office.inbox.remove(march)
