@@ -16,6 +16,7 @@ def fold(text: str) -> str:
 
 
 def is_name(text: str) -> bool:
-    """Whether `text` can be a name (a person's, a collective's, a product's): it has letters,
-    Vietnamese ones included ("Lò Văn Pao"); "12345" or "🙂🙂🙂" is not one."""
-    return any(ch.isalpha() for ch in text)
+    """Whether `text` can be a name (a person's, a collective's, a product's): it has two
+    letters or more, Vietnamese ones included ("Lò Văn Pao", "Ư" alone is not enough);
+    "12345", "A" or "🙂🙂🙂" is not one."""
+    return sum(ch.isalpha() for ch in text) >= 2

@@ -27,6 +27,9 @@ from tests.planning import draft, member, task
         ("🙂🙂🙂", False),
         ("0912 345 678", False),
         ("...", False),
+        ("A", False),
+        ("A.", False),
+        ("An", True),
         ("", False),
     ],
 )
