@@ -77,8 +77,11 @@ async def command(ctx: Context) -> None:
     # a repeating task: the period that is open now, else the next one
     current = [v for v in views if v.deadline.start is None or v.deadline.start <= today]
     views = current or views
-    if wanted and views:  # a form already open is asked about there, not dropped
-        await begin(ctx, views[-1] if len(views) > 1 else views[0])
+    owed = [v for v in views if v.deadline.state is not DeadlineState.DONE]
+    if wanted and len(owed) > 1:  # earlier periods still owed: the person chooses which
+        views = owed
+    elif wanted and views:  # a form already open is asked about there, not dropped
+        await begin(ctx, owed[0] if owed else views[-1])
         return
     if ctx.state.flow == FLOW:
         if _draft(ctx).entered:

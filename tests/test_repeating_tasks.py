@@ -187,13 +187,34 @@ async def test_baocao_lists_each_started_month_by_name_and_a_late_one_is_marked_
     )
 
 
-async def test_baocao_with_a_ref_opens_the_month_under_way(
+async def test_baocao_with_a_ref_asks_which_month_while_an_earlier_one_is_still_owed(
     org: Services, clock: FrozenClock
 ) -> None:
     await member(org, "CBVP", "1", "An")
     await publish(org, await draft(org, ARTICLES))
     clock.set(datetime(2024, 4, 10, 9, 0, tzinfo=VN))
     an = Person(build_router(org), "1")
+    [choose] = await an.says("/baocao II.2.a")  # March is late and still owed
+    assert labels(choose) == [
+        ["II.2.a · tháng 3/2024: Viết bài tuyên truyền"],
+        ["II.2.a · tháng 4/2024: Viết bài tuyên truyền"],
+    ]
+    [start, _] = await an.presses("II.2.a · tháng 3/2024: Viết bài tuyên truyền")
+    assert "(II.2.a, tháng 3/2024)" in start.text
+
+
+async def test_baocao_with_a_ref_opens_the_month_under_way_when_the_earlier_are_sent(
+    org: Services, clock: FrozenClock
+) -> None:
+    await member(org, "CBVP", "1", "An")
+    await publish(org, await draft(org, ARTICLES))
+    clock.set(datetime(2024, 4, 10, 9, 0, tzinfo=VN))
+    an = Person(build_router(org), "1")
+    unit = await org.repos.units.by_code("CBVP")
+    assert unit is not None
+    for view in await org.repos.deadlines.for_unit(unit.id):
+        if view.task_ref == "II.2.a" and view.deadline.period == "2024-03":
+            await org.repos.deadlines.set_state(view.deadline.id, DeadlineState.DONE, clock.now())
     [start, _] = await an.says("/baocao II.2.a")
     assert "(II.2.a, tháng 4/2024)" in start.text
 
@@ -420,7 +441,8 @@ async def test_answered_periods_are_untouched_by_the_roll(
     await publish(org, await draft(org, ONGOING))
     clock.set(datetime(2024, 4, 10, 9, 0, tzinfo=VN))
     an = Person(build_router(org), "1")
-    await an.says("/baocao II.3")
+    await an.says("/baocao II.3")  # March is still owed: the month is chosen
+    await an.presses("II.3 · tháng 4/2024: Sinh hoạt chuyên đề")
     await reports_done(an)
     april = (await states(org, "II.3"))["2024-04"]
     assert april is DeadlineState.DONE
@@ -452,7 +474,8 @@ async def test_amending_keeps_the_rolled_periods_and_their_answers(
     clock.set(datetime(2025, 1, 10, 9, 0, tzinfo=VN))
     await roll_forward(org)
     an = Person(build_router(org), "1")
-    await an.says("/baocao II.3")
+    await an.says("/baocao II.3")  # earlier months are still owed: the month is chosen
+    await an.presses("II.3 · tháng 1/2025: Sinh hoạt chuyên đề")
     await reports_done(an)  # January 2025 answered
     rolled = await owed(org)
     assert rolled["CBVP"] == months((2024, 3), (2025, 12))
