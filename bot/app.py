@@ -21,6 +21,7 @@ from bot.reminders import Reminders, ReminderSettings
 from bot.sender import OutboxSender
 from bot.services import Repos, Services
 from bot.settings import Settings
+from bot.worktime import QuietHours
 from handlers.menus import MENUS
 from handlers.router import Router
 from handlers.routes import build_router
@@ -113,6 +114,7 @@ async def open_services(settings: Settings, clock: Clock | None = None) -> Servi
         texts=Texts("vi", settings.tz),
         clock=clock or clock_for(settings.tz, settings.clock),
         data_dir=settings.data_dir,
+        quiet=QuietHours.parse(settings.quiet_hours),
     )
 
 
@@ -128,7 +130,7 @@ async def build_app(
     services = await open_services(settings, clock)
     router = build_router(services)
     rsettings = ReminderSettings.of(settings)
-    sender = OutboxSender(services, {}, quiet=rsettings.quiet)
+    sender = OutboxSender(services, {}, quiet=services.quiet)
     services.notifier.listen(sender.wake)
     sender.after_batch.append(lambda: report_finished(services))
     app = App(

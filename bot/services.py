@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot.clock import Clock
+from bot.worktime import QuietHours
 from messages import Texts
 from storage.answers import AnswerRepository
 from storage.audit import AuditRepository
@@ -102,3 +103,5 @@ class Services:
     bot_username: str = ""  # filled in once the channel knows it (for invite deep links)
     notifier: Notifier = field(default_factory=Notifier)
     data_dir: Path = Path("data")  # files people send, exports, charts
+    # when the outbox holds what the bot sends on its own (a reply can say when it will go)
+    quiet: QuietHours = field(default_factory=lambda: QuietHours(None, None))

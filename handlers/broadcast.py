@@ -169,4 +169,7 @@ async def _on_confirm(ctx: Context) -> None:
     except AudienceError as problem:
         ctx.say_with(f"broadcast.{problem.key}", problem.values)
         return
-    ctx.say("broadcast.sending", people=broadcast.recipients)
+    local = ctx.now.astimezone(ctx.services.clock.tz)
+    quiet = ctx.services.quiet
+    after = quiet.next_allowed(local) if quiet.quiet(local) else None
+    ctx.say("broadcast.sending", people=broadcast.recipients, after=after)

@@ -95,6 +95,7 @@ _OVERDUE = Overdue(
 )
 _PLAN = {"id": 1, "number": "185-KH/ĐUK", "title": "Kế hoạch", "revision": 2, "status": "draft"}
 SAMPLES: dict[str, object] = {
+    "after": datetime(2024, 4, 20, 0, 0, tzinfo=ZoneInfo("UTC")),  # 7:00 in Hà Nội
     "invites": [{"code": "abc", "role": "Bí thư", "unit_name": "CB"}],
     "ln": _LINE,
     "lines": [_LINE],
