@@ -16,6 +16,7 @@ from bot.channels.telegram import TelegramChannel, TelegramConfig
 from bot.channels.zalo import ZaloChannel, ZaloConfig
 from bot.chat import MenuCommand
 from bot.clock import Clock, clock_for
+from bot.exports import letterhead_of
 from bot.public_files import PublicFiles
 from bot.reminders import Reminders, ReminderSettings
 from bot.sender import OutboxSender
@@ -115,6 +116,7 @@ async def open_services(settings: Settings, clock: Clock | None = None) -> Servi
         clock=clock or clock_for(settings.tz, settings.clock),
         data_dir=settings.data_dir,
         quiet=QuietHours.parse(settings.quiet_hours),
+        letterhead=letterhead_of(settings),
     )
 
 

@@ -202,3 +202,12 @@ class Deadline:
 
     def late(self, today: date) -> bool:
         return self.due is not None and self.state is not DeadlineState.DONE and today > self.due
+
+
+@dataclass(frozen=True)
+class Letterhead:
+    """What the plan does not say about the issuer: the committee above it (ĐẢNG BỘ TỈNH LÀO
+    CAI) and the place written before the date (Lào Cai)."""
+
+    parent: str = ""
+    place: str = ""

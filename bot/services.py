@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot.clock import Clock
+from bot.domain import Letterhead
 from bot.worktime import QuietHours
 from messages import Texts
 from storage.answers import AnswerRepository
@@ -105,3 +106,4 @@ class Services:
     data_dir: Path = Path("data")  # files people send, exports, charts
     # when the outbox holds what the bot sends on its own (a reply can say when it will go)
     quiet: QuietHours = field(default_factory=lambda: QuietHours(None, None))
+    letterhead: Letterhead = field(default_factory=Letterhead)  # Word exports' issuer block

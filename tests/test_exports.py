@@ -10,7 +10,7 @@ import io
 import os
 import zipfile
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -738,3 +738,19 @@ async def test_at_night_the_file_comes_at_once_and_a_broadcast_waits_until_seven
 async def _no_jobs_left() -> AsyncIterator[None]:
     yield
     await jobs.wait_idle()
+
+
+async def test_the_word_report_from_chat_has_the_offices_letterhead(world: World) -> None:
+    """DONDOC_ORG_PARENT / DONDOC_ORG_PLACE reach the chat's export through the services."""
+    services = replace(
+        world.services, letterhead=Letterhead(parent="Đảng bộ tỉnh Lào Cai", place="Lào Cai")
+    )
+    office = Person(_router(services), "9")
+    await office.says("/xuatbaocao")
+    await office.presses("📄 Word: báo cáo kết quả")
+    await jobs.wait_idle()
+    [sent] = await _queued(services, "export")
+    assert sent.reply.document is not None
+    texts = _texts(sent.reply.document.path)
+    assert "ĐẢNG BỘ TỈNH LÀO CAI" in texts
+    assert any(t.startswith("Lào Cai, ngày") for t in texts)

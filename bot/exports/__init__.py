@@ -17,10 +17,9 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any, Protocol
 
-from bot.domain import Plan
+from bot.domain import Letterhead, Plan
 from bot.exports.csv import CsvFiles
 from bot.exports.docx import (
-    Letterhead,
     nominations_context,
     render,
     report_context,
@@ -29,7 +28,7 @@ from bot.exports.docx import (
 from bot.exports.views import Builder, Report, Row, Table, View
 from bot.exports.xlsx import XlsxBook
 from bot.services import Services
-from bot.settings import Settings, SettingsError, load_settings
+from bot.settings import Settings
 from bot.vntext import fold
 from messages import Texts, plain
 from storage.reports import ReportRepository
@@ -41,7 +40,6 @@ __all__ = [
     "Letterhead",
     "export",
     "file_name",
-    "letterhead_from_environment",
     "letterhead_of",
 ]
 
@@ -80,14 +78,6 @@ class TableWriter(Protocol):
 
 def letterhead_of(settings: Settings) -> Letterhead:
     return Letterhead(parent=settings.org_parent.strip(), place=settings.org_place.strip())
-
-
-def letterhead_from_environment() -> Letterhead:
-    """The letterhead settings (DONDOC_ORG_PARENT, DONDOC_ORG_PLACE) as the process has them."""
-    try:
-        return letterhead_of(load_settings())
-    except SettingsError:
-        return Letterhead()
 
 
 def file_name(

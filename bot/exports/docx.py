@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import json
 import shutil
-from dataclasses import dataclass
 from datetime import date
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from bot.domain import Letterhead
 from bot.exports.views import Report
 from messages import vn_date
 
@@ -22,15 +22,6 @@ TEMPLATES = {"report": "bao_cao.docx", "nominations": "danh_sach_khen_thuong.doc
 KIND_ORDER = ("collective", "individual", "product", "candidate")
 ROMAN = ("I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX", "X")
 COUNTED = ("submitted", "accepted")  # answers whose nominees go on the list sent upward
-
-
-@dataclass(frozen=True)
-class Letterhead:
-    """What the plan does not say about the issuer: the committee above it (ĐẢNG BỘ TỈNH LÀO
-    CAI) and the place written before the date (Lào Cai)."""
-
-    parent: str = ""
-    place: str = ""
 
 
 def template_path(kind: str, override_dir: Path | None = None) -> Path:

@@ -23,7 +23,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from bot.chat import OutFile, Reply
-from bot.exports import ExportKind, export, file_name, letterhead_from_environment
+from bot.exports import ExportKind, export, file_name
 from bot.services import Services
 from storage.outbox import NewMessage
 
@@ -104,7 +104,7 @@ async def run(services: Services, request: ExportRequest) -> None:
         path = folder / f"{request.member_id}-{uuid.uuid4().hex[:8]}-{shown}"
         try:
             result = await export(
-                services, plan, path, request.kind, letterhead=letterhead_from_environment()
+                services, plan, path, request.kind, letterhead=services.letterhead
             )
         except Exception:
             log.exception("export of plan %s (%s) failed", plan.id, request.kind.value)
