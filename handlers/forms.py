@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date
+from pathlib import PurePosixPath
 from typing import Any
 
 from bot.chat import Choice, Reply, shorten
@@ -476,6 +477,14 @@ def _name_value(f: FieldSpec, ctx: Context) -> str:
     return text
 
 
+def _photo_name(ctx: Context, draft: Draft, path: str) -> str:
+    """A photo has no name of its own: "minh-chung-<n>.jpg" (n: its place among the question's
+    files) in exports and review, rather than the sha256 it is kept under."""
+    suffix = PurePosixPath(path).suffix or ".jpg"
+    n = len(draft.data.get("files") or []) + 1
+    return ctx.label("forms.photo_file_name", n=n, suffix=suffix)
+
+
 async def _file_value(f: FieldSpec, ctx: Context, draft: Draft) -> bool:
     """Take one file; True when the field is complete (limit reached)."""
     att = ctx.inbound.attachment
@@ -491,7 +500,7 @@ async def _file_value(f: FieldSpec, ctx: Context, draft: Draft) -> bool:
         member_id=ctx.member.id if ctx.member else None,
         channel=ctx.inbound.channel.value,
         kind="photo" if att.kind == "photo" else "document",
-        file_name=att.file_name or att.path.rsplit("/", 1)[-1],
+        file_name=att.file_name or _photo_name(ctx, draft, att.path),
         mime_type=att.mime_type,
         size=att.size or 0,
         sha256=att.sha256,

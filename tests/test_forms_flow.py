@@ -251,7 +251,8 @@ async def test_registration_form_and_a_photo_as_evidence(org: Services) -> None:
     await an.says("/baocao II.2")
     await an.presses("Hoàn thành")
     await an.presses("Bỏ qua")
-    photo = Attachment("photo", "file-9", "anh.jpg", "image/jpeg", 1234, "files/ab.jpg", "ab" * 32)
+    # a photo comes without a name (Telegram gives none)
+    photo = Attachment("photo", "file-9", None, "image/jpeg", 1234, "files/ab.jpg", "ab" * 32)
     await an._send(attachment=photo)
     assert "Đã nhận 1 tệp" in an.inbox[-2].text
     await an.presses("✅ Xong")
@@ -260,6 +261,7 @@ async def test_registration_form_and_a_photo_as_evidence(org: Services) -> None:
     assert answer is not None
     [att] = await org.repos.answers.attachments(answer.data["values"]["evidence"])
     assert att.sha256 == "ab" * 32 and att.size == 1234
+    assert att.file_name == "minh-chung-1.jpg"  # a photo has no name: not its sha256 either
 
 
 async def test_a_file_over_20_mb_is_refused_with_the_limit(org: Services) -> None:

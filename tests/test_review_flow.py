@@ -212,7 +212,7 @@ async def test_the_office_opens_the_files_chi_bo_van_phong_sent_as_evidence(
     assert document.document.caption == "📎 bien-ban.jpg · Chi bộ Văn phòng, II.2 (1/2)"
     assert photo.photo is not None and photo.photo.path.read_bytes() == b"anh pano"
     assert photo.photo.file_name == "minh-chung-2.jpg"  # not the sha256 it is kept under
-    assert photo.photo.caption == "📎 Chi bộ Văn phòng, II.2 (2/2)"
+    assert photo.photo.caption == "📎 minh-chung-2.jpg · Chi bộ Văn phòng, II.2 (2/2)"
     # the card lost its buttons when pressed: the line after the files carries them on
     assert "2 tệp minh chứng của <b>Chi bộ Văn phòng</b> (II.2)" in then.text
     assert _labels(then) == ["✅ Chấp nhận", "↩️ Trả lại", "🕘 Lịch sử"]
