@@ -107,13 +107,12 @@ async def command(ctx: Context) -> None:
 def _choice_label(ctx: Context, view: DeadlineView) -> str:
     """A task in /baocao's list, "II.2.a · tháng 4/2024: Viết bài…" (a repeating task's periods
     told apart), cut to fit."""
-    label = ctx.label(
+    return ctx.label(  # a Choice shortens it to fit (bot.chat.shorten)
         "report.button_task",
         ref=view.task_ref,
         title=view.task_title,
         period=view.deadline.period,
     )
-    return label  # a Choice shortens it to fit (bot.chat.shorten)
 
 
 async def button(ctx: Context) -> None:
@@ -161,9 +160,10 @@ async def _drop_and_go(ctx: Context, raw: str) -> None:
     await begin(ctx, view)
 
 
-def _open_deadline(ctx: Context) -> object:
+def _open_deadline(ctx: Context) -> int | None:
     """The deadline of the form open, if any."""
-    return _draft(ctx).data.get("deadline") if ctx.state.flow == FLOW else None
+    raw = (ctx.state.data or {}).get("deadline") if ctx.state.flow == FLOW else None
+    return raw if isinstance(raw, int) else None
 
 
 async def _form_in_the_way(ctx: Context, view: DeadlineView, then: str) -> bool:
@@ -269,8 +269,8 @@ async def _start(ctx: Context, view: DeadlineView, answer: Answer | None) -> Non
 
 def _draft(ctx: Context) -> Draft:
     """The form in the conversation state, as a copy: the runner changes lists and dicts in
-    place (a second file, a dropped entry), and the router saves the state only when it differs
-    from the one it loaded, so the loaded one must stay as it was."""
+    place (a second file, a dropped entry) and saves the whole draft when it moves on
+    (`forms.save`); a draft only looked at (is another form in the way?) changes nothing."""
     return Draft(copy.deepcopy(dict(ctx.state.data or {})))
 
 
