@@ -30,8 +30,7 @@ from bot.domain import Audience, Plan, Quota, Repeat, Task, Unit
 from bot.plan_file import ImportResult, PlanFileError, import_plan_file, write_xlsx_template
 from bot.services import Services
 from bot.settings import Settings
-from bot.timeexpr import format_date
-from messages import Texts, plain, vn_datetime
+from messages import Texts, plain, vn_date, vn_datetime
 from storage.plans import audience_to_json
 
 T = TypeVar("T")
@@ -113,8 +112,8 @@ def window_text(texts: Texts, task: Task) -> str:
     return texts(
         "plan_file.window",
         words=task.when_words,
-        start=format_date(task.start) if task.start else "",
-        due=format_date(task.due) if task.due else "",
+        start=vn_date(task.start) if task.start else "",
+        due=vn_date(task.due) if task.due else "",
     )
 
 
@@ -164,7 +163,7 @@ def _header(texts: Texts, plan: Plan, settings: Settings) -> str:
         "plan_file.plan_header",
         number=plan.number,
         title=plan.title,
-        issued=format_date(plan.issued) if plan.issued else "",
+        issued=vn_date(plan.issued) if plan.issued else "",
         issuer=plan.issuer,
         status=texts("plan_file.status", value=plan.status.value),
         revision=plan.revision,

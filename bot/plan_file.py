@@ -76,9 +76,9 @@ from pydantic_core import PydanticCustomError
 
 from bot.domain import Audience, Plan, PlanStatus, Quota, ReminderPolicy, Repeat, Unit, UnitKind
 from bot.forms import check_custom_form
-from bot.timeexpr import WhenError, find_recurrence, format_date, parse_when
+from bot.timeexpr import WhenError, find_recurrence, parse_when
 from bot.units_import import parse_kind
-from messages import Texts, plain
+from messages import Texts, plain, vn_date
 from storage.plans import NewPlan, NewTask
 from storage.units import UnitRepository
 
@@ -218,7 +218,7 @@ def _show(value: object) -> str:
     if value is None:
         return ""
     if isinstance(value, datetime | date):
-        return format_date(value)
+        return vn_date(value)
     text = value if isinstance(value, str) else str(value)
     text = " ".join(text.split())
     return text if len(text) <= 60 else text[:59] + "…"
@@ -751,7 +751,7 @@ def _xlsx_tasks(rows: Sequence[tuple[Any, ...]], report: _Report) -> list[dict[s
                     text = [p.strip() for p in re.split(r"[,;]", text) if p.strip()]
                 task[name] = text
             elif name == "when" and isinstance(value, datetime | date):
-                task[name] = format_date(value)
+                task[name] = vn_date(value)
             elif name in ("ref", "lead", "support", "title", "details", "when", "form"):
                 task[name] = _cell_text(value)
             else:
@@ -955,9 +955,7 @@ async def _task(
                 report.add((*loc, "when"), "open_end", words=words)
     if start is not None and due is not None and due < start and not unsure & _WINDOW_FIELDS:
         field_name = "due" if model.due is not None else "when"
-        report.add(
-            (*loc, field_name), "due_before_start", start=format_date(start), due=format_date(due)
-        )
+        report.add((*loc, field_name), "due_before_start", start=vn_date(start), due=vn_date(due))
 
     audience = model.audience
     if audience.units:

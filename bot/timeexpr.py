@@ -12,7 +12,7 @@ Public API
     find_citations(text) -> [(number, date, span)]  dates of the documents a plan cites
     find_header_date(text) -> date | None       "Lào Cai, ngày 10 tháng 6 năm 2019"
     find_plan_number(text) -> str | None        "Số: 422-KH/ĐUS" -> "422-KH/ĐUS"
-    format_date(d) -> "20/4/2024";  is_inverted(w) -> bool
+    is_inverted(w) -> bool  (dates are shown with messages.vn_date: "20/4/2024")
 
 Rules where the language is ambiguous
     * `ref` is the plan's own date. A day or month written without a year takes ref's year, even
@@ -75,7 +75,6 @@ __all__ = [
     "find_plan_number",
     "find_recurrence",
     "find_windows",
-    "format_date",
     "is_inverted",
     "parse_when",
 ]
@@ -126,11 +125,6 @@ class Window:
 class Found:
     window: Window
     span: tuple[int, int]  # character offsets in the text
-
-
-def format_date(d: date) -> str:
-    """20/4/2024: no zero padding, as people write it."""
-    return f"{d.day}/{d.month}/{d.year}"
 
 
 def is_inverted(w: Window) -> bool:

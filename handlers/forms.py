@@ -19,6 +19,7 @@ from bot.domain import Conversation
 from bot.forms import PRESETS, FieldSpec, FormSpec
 from bot.vntext import fold, is_name
 from handlers.context import Context
+from messages import vn_date
 
 FLOW = "form"
 
@@ -159,8 +160,7 @@ def _shown(ctx: Context, f: FieldSpec, value: Any) -> str:
         # by key, not by the dict's order: answers are stored as JSON with sorted keys
         return ", ".join(str(value[k]) for k in ("name", "detail") if value.get(k))
     if f.kind == "date" and isinstance(value, str):
-        d = date.fromisoformat(value)
-        return f"{d.day}/{d.month}/{d.year}"
+        return vn_date(date.fromisoformat(value))
     return str(value)
 
 

@@ -19,11 +19,10 @@ from bot.timeexpr import (
     find_plan_number,
     find_recurrence,
     find_windows,
-    format_date,
     is_inverted,
     parse_when,
 )
-from messages import Texts
+from messages import Texts, vn_date
 
 D = date
 LAOCAI = D(2024, 1, 2)  # the Lào Cai plan carries no header date; its year is 2024
@@ -577,9 +576,9 @@ def test_find_recurrence(text: str, period: str | None) -> None:
     assert find_recurrence(text) == period
 
 
-def test_format_date_has_no_zero_padding() -> None:
-    assert format_date(D(2024, 4, 20)) == "20/4/2024"
-    assert format_date(D(2022, 2, 1)) == "1/2/2022"
+def test_dates_are_shown_without_zero_padding() -> None:
+    assert vn_date(D(2024, 4, 20)) == "20/4/2024"
+    assert vn_date(D(2022, 2, 1)) == "1/2/2022"
 
 
 def test_types_are_frozen() -> None:
@@ -598,7 +597,7 @@ DATES = st.dates(min_value=D(1000, 1, 1), max_value=D(9999, 12, 31))
 def test_any_written_day_is_that_day(d: date) -> None:
     w = parse_when(f"ngày {d.day}/{d.month}/{d.year}")
     assert (w.start, w.end, w.kind) == (d, d, "day")
-    assert parse_when(f"trước ngày {format_date(d)}").end == d
+    assert parse_when(f"trước ngày {vn_date(d)}").end == d
 
 
 @given(DATES)

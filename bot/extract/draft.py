@@ -20,8 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.extract.model import Activity, Draft, Warning
-from bot.timeexpr import format_date
-from messages import Texts, plain
+from messages import Texts, plain, vn_date
 
 REPEATS = frozenset({"weekly", "monthly", "quarterly", "yearly"})
 
@@ -234,7 +233,7 @@ def draft_yaml(draft: Draft, texts: Texts) -> str:
         )
         out += ["", *_comment(note, "  ")]
         if a.window is None and p.horizon is not None:
-            out += _comment(_say(texts, "no_window_due", due=format_date(p.horizon)), "  ")
+            out += _comment(_say(texts, "no_window_due", due=vn_date(p.horizon)), "  ")
         out += [f"  {line}" for line in _task(a, draft, texts)]
     if not ready:
         out[-1] = "tasks: []"

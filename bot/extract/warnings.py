@@ -8,7 +8,8 @@ Each warning names a macro of messages/vi/extract.j2 (`code`) and the values the
 from __future__ import annotations
 
 from bot.extract.model import Activity, PlanInfo, Warning
-from bot.timeexpr import find_citations, format_date
+from bot.timeexpr import find_citations
+from messages import vn_date
 
 
 def horizon(info: PlanInfo, activities: list[Activity]) -> None:
@@ -40,8 +41,8 @@ def warnings_for(
                         "citation_after_plan",
                         {
                             "number": number,
-                            "cited": format_date(cited),
-                            "issued": format_date(info.issued),
+                            "cited": vn_date(cited),
+                            "issued": vn_date(info.issued),
                         },
                     )
                 )
@@ -63,11 +64,11 @@ def warnings_for(
             )
         w = a.window
         if w is not None and w.start is not None and w.end is None:
-            due = format_date(info.horizon) if info.horizon else ""
+            due = vn_date(info.horizon) if info.horizon else ""
             out.append(Warning("open_end", {"ref": a.ref, "words": w.words, "due": due}, (a.ref,)))
     undated = [a.ref for a in activities if a.window is None]
     if undated:
-        due = format_date(info.horizon) if info.horizon else ""
+        due = vn_date(info.horizon) if info.horizon else ""
         values = {"refs": undated, "count": len(undated), "due": due}
         out.append(Warning("no_window", values, tuple(undated)))
     if units_known:
